@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from core import roles
+
+        # Permissions only exist after every app's post_migrate has run, so the role →
+        # permission mapping is synced here rather than in a data migration (which creates
+        # the groups themselves). Infrastructure, not business flow.
+        post_migrate.connect(roles.sync_roles_after_migrate, sender=self)

@@ -1,0 +1,51 @@
+"""Demo users for `seed_demo`: an admin and one user per role. Domain apps add their data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from core import roles
+
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "admin"  # noqa: S105 — the printed demo login
+DEMO_PASSWORD = "demo-pass-123"  # noqa: S105
+ROLE_USERS = {
+    "operations": roles.OPERATIONS,
+    "warehouse": roles.WAREHOUSE,
+    "purchasing": roles.PURCHASING,
+    "analyst": roles.ANALYST,
+    "supplier": roles.SUPPLIER,
+}
+
+# Domain apps append (name, callable(stdout)) to seed their demo data, in dependency order.
+DEMO_SEEDERS: list[tuple[str, Callable]] = []
+
+
+def register_demo_seeder(name: str, seeder: Callable) -> None:
+    if name not in [existing for existing, _ in DEMO_SEEDERS]:
+        DEMO_SEEDERS.append((name, seeder))
+
+
+@transaction.atomic
+def seed_users() -> None:
+    user_model = get_user_model()
+    roles.sync_roles()
+    admin, created = user_model.objects.get_or_create(
+        username=ADMIN_USERNAME,
+        defaults={"email": "admin@example.com", "is_staff": True, "is_superuser": True},
+    )
+    if created:
+        admin.set_password(ADMIN_PASSWORD)
+        admin.save()
+    for username, role in ROLE_USERS.items():
+        user, created = user_model.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@example.com"}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        user.groups.add(Group.objects.get(name=role))

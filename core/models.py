@@ -1,0 +1,93 @@
+"""Shared infrastructure tables: the transactional outbox, job-run slots, worker heartbeats."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SectionAccess(models.Model):
+    """Holds the global 'may open this portal section' permissions; it has no table."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("access_orders", _("Can open the Orders section")),
+            ("access_inventory", _("Can open the Inventory section")),
+            ("access_purchasing", _("Can open the Purchasing section")),
+            ("access_logistics", _("Can open the Logistics section")),
+            ("access_analytics", _("Can open the Analytics section")),
+            ("access_integrations", _("Can open the Integrations section")),
+        ]
+
+    def __str__(self) -> str:
+        return "section access"
+
+
+class OutboxMessage(models.Model):
+    """A Celery task recorded in the same transaction as the work that asks for it.
+
+    Published after commit; a periodic drain republishes whatever the broker never got (Redis
+    down, or restarted without persistence). `processed_at` makes execution exactly-once for the
+    task's database effects: the worker claims the row with SKIP LOCKED in the task's transaction.
+    """
+
+    task_name = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    kwargs = models.JSONField(_("keyword arguments"), default=dict, blank=True)
+    dedupe_key = models.CharField(_("dedupe key"), max_length=200, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    available_at = models.DateTimeField(_("available at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("publish attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [
+            models.Index(
+                fields=["available_at"],
+                name="outbox_unprocessed_idx",
+                condition=models.Q(processed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} #{self.pk}"
+
+
+class JobRun(models.Model):
+    """One row per scheduled job and time slot: a unique key makes a slot run at most once,
+    however many beat schedulers or redeliveries fire it."""
+
+    job = models.CharField(_("job"), max_length=100)
+    slot = models.CharField(_("time slot"), max_length=40)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+        constraints = [models.UniqueConstraint(fields=["job", "slot"], name="jobrun_unique_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.job} @ {self.slot}"
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by a beat-scheduled task; /healthz reports how long ago a worker last ran one."""
+
+    source = models.CharField(_("source"), max_length=100)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    hostname = models.CharField(_("worker host"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.created_at:%Y-%m-%d %H:%M:%S}"

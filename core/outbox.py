@@ -1,0 +1,167 @@
+"""Transactional outbox: enqueue Celery work inside a transaction without losing it.
+
+`enqueue(...)` writes an OutboxMessage in the caller's transaction and publishes it after commit.
+If the broker is unreachable the request still succeeds; `drain()` (a beat task every few
+seconds, and `./scoms manage drain_outbox`) publishes what is pending, claiming rows with
+`FOR UPDATE SKIP LOCKED` so several drainers never double-send. Tasks declared with
+`outbox_task` claim their message row in their own transaction, so their database effects
+happen exactly once even when a message is delivered twice.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any
+
+from celery import current_app, shared_task
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+# A message published but not processed after this long is published again (the broker may
+# have lost it: Redis restarted without persistence, or a worker died before acking).
+REPUBLISH_AFTER = timedelta(minutes=10)
+MAX_ATTEMPTS = 50
+
+
+def enqueue(
+    task_name: str,
+    *,
+    args: Iterable[Any] = (),
+    kwargs: dict[str, Any] | None = None,
+    countdown: int = 0,
+    dedupe_key: str | None = None,
+) -> OutboxMessage:
+    """Record a task in the current transaction; publish it once the transaction commits.
+
+    With `dedupe_key`, a second enqueue of the same key returns the existing message.
+    """
+    available_at = timezone.now() + timedelta(seconds=countdown)
+    if dedupe_key is not None:
+        message, _created = OutboxMessage.objects.get_or_create(
+            dedupe_key=dedupe_key,
+            defaults={
+                "task_name": task_name,
+                "args": list(args),
+                "kwargs": kwargs or {},
+                "available_at": available_at,
+            },
+        )
+    else:
+        message = OutboxMessage.objects.create(
+            task_name=task_name, args=list(args), kwargs=kwargs or {}, available_at=available_at
+        )
+    message_id = message.pk
+    transaction.on_commit(lambda: publish([message_id]))
+    return message
+
+
+def _send(message: OutboxMessage, app: Any) -> None:
+    countdown = max(0, int((message.available_at - timezone.now()).total_seconds()))
+    app.send_task(
+        message.task_name,
+        args=message.args,
+        kwargs={**message.kwargs, "_outbox_id": message.pk},
+        countdown=countdown or None,
+        retry=False,
+    )
+
+
+def publish(message_ids: list[int], *, app: Any = None) -> int:
+    """Try to hand these messages to the broker now; failures stay pending for `drain`."""
+    app = app or current_app
+    sent = 0
+    with transaction.atomic():
+        messages = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=message_ids, sent_at__isnull=True, processed_at__isnull=True)
+            .order_by("pk")
+        )
+        for message in messages:
+            if _publish_one(message, app):
+                sent += 1
+    return sent
+
+
+def _publish_one(message: OutboxMessage, app: Any) -> bool:
+    message.attempts += 1
+    try:
+        _send(message, app)
+    except Exception as exc:  # noqa: BLE001 — any broker failure leaves the message pending
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        message.save(update_fields=["attempts", "last_error"])
+        logger.warning("outbox: could not publish %s (%s); will retry", message, exc)
+        return False
+    message.sent_at = timezone.now()
+    message.last_error = ""
+    message.save(update_fields=["attempts", "sent_at", "last_error"])
+    return True
+
+
+def drain(*, batch_size: int = 500, app: Any = None) -> int:
+    """Publish pending messages (never sent, or sent long ago and still unprocessed)."""
+    app = app or current_app
+    now = timezone.now()
+    sent = 0
+    with transaction.atomic():
+        messages = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+            .filter(Q(sent_at__isnull=True) | Q(sent_at__lt=now - REPUBLISH_AFTER))
+            .filter(available_at__lte=now + timedelta(hours=1))
+            .order_by("pk")[:batch_size]
+        )
+        for message in messages:
+            if _publish_one(message, app):
+                sent += 1
+            else:
+                break  # the broker is down: leave the rest for the next drain
+    return sent
+
+
+def purge(*, older_than: timedelta) -> int:
+    deleted, _ = OutboxMessage.objects.filter(
+        processed_at__lt=timezone.now() - older_than
+    ).delete()
+    return deleted
+
+
+def outbox_task(*task_args: Any, **task_options: Any) -> Callable:
+    """Declare a Celery task that may be enqueued through the outbox.
+
+    Called through the outbox (with `_outbox_id`), the body runs in a transaction that first
+    claims the message row; a duplicate delivery finds it processed (or locked) and does nothing.
+    Called directly (`.delay()` or as a function) it just runs.
+    """
+
+    def decorator(func: Callable) -> Any:
+        @functools.wraps(func)
+        def run(*args: Any, _outbox_id: int | None = None, **kwargs: Any) -> Any:
+            if _outbox_id is None:
+                return func(*args, **kwargs)
+            with transaction.atomic():
+                message = (
+                    OutboxMessage.objects.select_for_update(skip_locked=True)
+                    .filter(pk=_outbox_id, processed_at__isnull=True)
+                    .first()
+                )
+                if message is None:
+                    logger.info("outbox: message %s already processed or in progress", _outbox_id)
+                    return None
+                result = func(*args, **kwargs)
+                message.processed_at = timezone.now()
+                message.save(update_fields=["processed_at"])
+                return result
+
+        return shared_task(**task_options)(run)
+
+    if task_args and callable(task_args[0]):
+        return decorator(task_args[0])
+    return decorator

@@ -1,0 +1,80 @@
+"""The portal roles and the permissions each one holds — the one place that says who may do what.
+
+Groups are created by migration core.0002; this mapping is applied after every migrate (and by
+`./scoms manage sync_roles`) because model permissions only exist once all apps have migrated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+OPERATIONS = "Operations"
+WAREHOUSE = "Warehouse"
+PURCHASING = "Purchasing"
+ANALYST = "Analyst"
+SUPPLIER = "Supplier"
+ROLE_NAMES = [OPERATIONS, WAREHOUSE, PURCHASING, ANALYST, SUPPLIER]
+
+ALL = ("view", "add", "change", "delete")
+EDIT = ("view", "add", "change")
+VIEW = ("view",)
+DOMAIN_APPS = ("orders", "inventory", "suppliers", "logistics", "analytics", "integrations")
+
+# role -> {"sections": [...], "apps": {app_label: actions}, "models": {"app.model": actions}}
+ROLE_PERMISSIONS: dict[str, dict[str, Any]] = {
+    OPERATIONS: {
+        "sections": ["orders", "inventory", "purchasing", "logistics", "analytics", "integrations"],
+        "apps": {"orders": ALL, "inventory": VIEW, "suppliers": VIEW, "logistics": EDIT,
+                 "analytics": VIEW, "integrations": VIEW},
+    },
+    WAREHOUSE: {
+        "sections": ["orders", "inventory", "purchasing", "logistics"],
+        "apps": {"orders": VIEW, "inventory": EDIT, "suppliers": VIEW, "logistics": EDIT},
+        # receiving purchase orders changes them
+        "models": {"suppliers.purchaseorder": ("view", "change")},
+    },
+    PURCHASING: {
+        "sections": ["inventory", "purchasing", "analytics"],
+        "apps": {"suppliers": ALL, "inventory": VIEW, "orders": VIEW, "analytics": VIEW},
+    },
+    ANALYST: {
+        "sections": ["orders", "inventory", "purchasing", "logistics", "analytics", "integrations"],
+        "apps": dict.fromkeys(DOMAIN_APPS, VIEW),
+    },
+    SUPPLIER: {
+        # Object-level checks limit them to their own supplier's purchase orders.
+        "sections": ["purchasing"],
+        "models": {"suppliers.purchaseorder": ("view", "change")},
+    },
+}
+
+
+def permissions_for_role(role: str) -> Any:
+    spec = ROLE_PERMISSIONS[role]
+    query = Q(content_type__app_label="core", codename__in=[f"access_{s}" for s in spec["sections"]])
+    for app_label, actions in spec.get("apps", {}).items():
+        for action in actions:
+            query |= Q(content_type__app_label=app_label, codename__startswith=f"{action}_")
+    for dotted, actions in spec.get("models", {}).items():
+        app_label, model = dotted.split(".")
+        query |= Q(
+            content_type__app_label=app_label,
+            codename__in=[f"{action}_{model}" for action in actions],
+        )
+    return Permission.objects.filter(query)
+
+
+def sync_roles() -> None:
+    """Create the role groups if missing and set their permissions to exactly the mapping."""
+    for role in ROLE_NAMES:
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(permissions_for_role(role))
+
+
+def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
+    if kwargs.get("using", "default") != "default":
+        return
+    sync_roles()

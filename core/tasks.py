@@ -1,0 +1,28 @@
+"""Platform tasks: drain the outbox, purge it, record worker heartbeats."""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+
+from core import outbox
+from core.models import WorkerHeartbeat
+
+
+@shared_task(name="core.tasks.drain_outbox_task", ignore_result=True)
+def drain_outbox_task() -> int:
+    return outbox.drain()
+
+
+@shared_task(name="core.tasks.purge_outbox_task", ignore_result=True)
+def purge_outbox_task() -> int:
+    return outbox.purge(older_than=timedelta(days=settings.OUTBOX_KEEP_DAYS))
+
+
+@outbox.outbox_task(name="core.tasks.worker_heartbeat_task", ignore_result=True)
+def worker_heartbeat_task(source: str = "beat") -> int:
+    heartbeat = WorkerHeartbeat.objects.create(source=source, hostname=socket.gethostname())
+    return heartbeat.pk

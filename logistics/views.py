@@ -1,0 +1,14 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from core.permissions import portal_view
+
+
+@portal_view("logistics")
+def index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "core/section_index.html",
+        {"title": _("Logistics"), "blurb": _("Carriers, shipments and delivery routes will appear here.")},
+    )

@@ -1,0 +1,14 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from core.permissions import portal_view
+
+
+@portal_view("purchasing")
+def index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "core/section_index.html",
+        {"title": _("Purchasing"), "blurb": _("Suppliers, purchase orders and replenishment will appear here.")},
+    )
