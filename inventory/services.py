@@ -1,0 +1,335 @@
+"""Every change of stock: the ledger, reservations and shipments. The only writer of StockLevel.
+
+Locking: rows of StockLevel are always locked in (product_id, warehouse_id) order — either by
+`SELECT … ORDER BY … FOR UPDATE` or inside a single guarded UPDATE whose sub-select locks in that
+order — so concurrent callers never deadlock and never reserve more than on hand. Callers own
+the outer transaction; each function here is atomic on its own (a savepoint when nested).
+Nothing slow (HTTP, email, PDF) may run while these locks are held.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.exceptions import Conflict, InsufficientStock, ValidationFailed
+from inventory.models import MovementKind, Product, StockLevel, StockMovement, Warehouse
+
+MAX_QUANTITY = 1_000_000
+
+
+@dataclass(frozen=True)
+class StockLine:
+    """A quantity of one product in one warehouse (ids only: inventory knows no orders)."""
+
+    product_id: int
+    warehouse_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class _Change:
+    product_id: int
+    warehouse_id: int
+    quantity: int  # signed change of on_hand
+    kind: str
+    reserved_delta: int = 0
+
+
+def movement_hash(
+    previous: str,
+    *,
+    product_id: int,
+    warehouse_id: int,
+    kind: str,
+    quantity: int,
+    balance_after: int,
+    reference: str,
+    created_at: datetime,
+) -> str:
+    payload = "|".join(
+        [
+            previous,
+            str(product_id),
+            str(warehouse_id),
+            kind,
+            str(quantity),
+            str(balance_after),
+            reference,
+            created_at.astimezone(UTC).isoformat(),
+        ]
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _check_quantity(quantity: Any, *, field: str = "quantity", allow_negative: bool = False) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise ValidationFailed(_("Quantity must be a whole number."), field=field)
+    if quantity == 0 or (quantity < 0 and not allow_negative):
+        raise ValidationFailed(
+            _("Quantity must not be zero.") if allow_negative else _("Quantity must be positive."),
+            field=field,
+        )
+    if abs(quantity) > MAX_QUANTITY:
+        raise ValidationFailed(_("Quantity is too large (at most %(max)s).") % {"max": MAX_QUANTITY}, field=field)
+    return quantity
+
+
+def _merge(lines: Iterable[StockLine]) -> list[StockLine]:
+    """One entry per stock row, in lock order."""
+    totals: dict[tuple[int, int], int] = defaultdict(int)
+    for line in lines:
+        _check_quantity(line.quantity)
+        totals[(line.product_id, line.warehouse_id)] += line.quantity
+    return [StockLine(p, w, q) for (p, w), q in sorted(totals.items())]
+
+
+def ensure_stock_rows(pairs: Iterable[tuple[int, int]]) -> None:
+    StockLevel.objects.bulk_create(
+        [StockLevel(product_id=p, warehouse_id=w) for p, w in sorted(set(pairs))],
+        ignore_conflicts=True,
+    )
+
+
+def lock_stock_levels(*, product_ids: Iterable[int], warehouse_ids: Iterable[int] | None = None) -> list[StockLevel]:
+    """Lock and return the stock rows of these products, in lock order."""
+    queryset = StockLevel.objects.select_for_update().filter(product_id__in=sorted(set(product_ids)))
+    if warehouse_ids is not None:
+        queryset = queryset.filter(warehouse_id__in=list(warehouse_ids))
+    return list(queryset.order_by("product_id", "warehouse_id"))
+
+
+def _post(
+    changes: Sequence[_Change],
+    *,
+    reason: str,
+    reference: str,
+    user: Any = None,
+) -> list[StockMovement]:
+    """Apply on-hand changes with their ledger rows, under row locks taken in order."""
+    pairs = {(c.product_id, c.warehouse_id) for c in changes}
+    with transaction.atomic():
+        ensure_stock_rows(pairs)
+        levels = {
+            (level.product_id, level.warehouse_id): level
+            for level in lock_stock_levels(
+                product_ids={p for p, _ in pairs}, warehouse_ids={w for _, w in pairs}
+            )
+            if (level.product_id, level.warehouse_id) in pairs
+        }
+        now = timezone.now()
+        movements: list[StockMovement] = []
+        short: list[dict[str, int]] = []
+        for change in changes:
+            level = levels[(change.product_id, change.warehouse_id)]
+            on_hand = level.on_hand + change.quantity
+            reserved = level.reserved + change.reserved_delta
+            if on_hand < 0 or reserved < 0 or reserved > on_hand:
+                short.append(
+                    {
+                        "product_id": change.product_id,
+                        "warehouse_id": change.warehouse_id,
+                        "on_hand": level.on_hand,
+                        "reserved": level.reserved,
+                        "requested": change.quantity,
+                    }
+                )
+                continue
+            level.on_hand, level.reserved = on_hand, reserved
+            level.ledger_hash = movement_hash(
+                level.ledger_hash,
+                product_id=change.product_id,
+                warehouse_id=change.warehouse_id,
+                kind=change.kind,
+                quantity=change.quantity,
+                balance_after=on_hand,
+                reference=reference,
+                created_at=now,
+            )
+            movements.append(
+                StockMovement(
+                    product_id=change.product_id,
+                    warehouse_id=change.warehouse_id,
+                    kind=change.kind,
+                    quantity=change.quantity,
+                    balance_after=on_hand,
+                    reason=reason[:255],
+                    reference=reference[:100],
+                    user=user if getattr(user, "pk", None) else None,
+                    created_at=now,
+                    hash=level.ledger_hash,
+                )
+            )
+        if short:
+            raise InsufficientStock(
+                _("Not enough stock: the change would leave less on hand than is reserved."),
+                field="quantity",
+                details=short,
+            )
+        StockMovement.objects.bulk_create(movements)
+        StockLevel.objects.bulk_update(list(levels.values()), ["on_hand", "reserved", "ledger_hash", "updated_at"])
+    return movements
+
+
+def _resolve(product: Product | int, warehouse: Warehouse | int) -> tuple[int, int]:
+    return (product if isinstance(product, int) else product.pk, warehouse if isinstance(warehouse, int) else warehouse.pk)
+
+
+def stock_receive(
+    *, product: Product | int, warehouse: Warehouse | int, quantity: int, reference: str = "",
+    reason: str = "", user: Any = None, kind: str = MovementKind.RECEIPT,
+) -> StockMovement:
+    """Goods in (purchase receipt, customer return, opening balance)."""
+    _check_quantity(quantity)
+    product_id, warehouse_id = _resolve(product, warehouse)
+    return _post([_Change(product_id, warehouse_id, quantity, kind)], reason=reason, reference=reference, user=user)[0]
+
+
+def stock_adjust(
+    *, product: Product | int, warehouse: Warehouse | int, quantity: int, reason: str,
+    user: Any = None, reference: str = "",
+) -> StockMovement:
+    """A signed manual correction; refused if it would leave less than is reserved."""
+    _check_quantity(quantity, allow_negative=True)
+    if not reason or not reason.strip():
+        raise ValidationFailed(_("A reason is required for a stock adjustment."), field="reason")
+    product_id, warehouse_id = _resolve(product, warehouse)
+    return _post(
+        [_Change(product_id, warehouse_id, quantity, MovementKind.ADJUSTMENT)],
+        reason=reason.strip(), reference=reference, user=user,
+    )[0]
+
+
+def stock_transfer(
+    *, product: Product | int, from_warehouse: Warehouse | int, to_warehouse: Warehouse | int,
+    quantity: int, reason: str = "", user: Any = None, reference: str = "",
+) -> list[StockMovement]:
+    """Move available units between warehouses (out and in posted together)."""
+    _check_quantity(quantity)
+    product_id, source_id = _resolve(product, from_warehouse)
+    _, target_id = _resolve(product_id, to_warehouse)
+    if source_id == target_id:
+        raise ValidationFailed(_("Choose two different warehouses."), field="to_warehouse")
+    return _post(
+        [
+            _Change(product_id, source_id, -quantity, MovementKind.TRANSFER_OUT),
+            _Change(product_id, target_id, quantity, MovementKind.TRANSFER_IN),
+        ],
+        reason=reason, reference=reference, user=user,
+    )
+
+
+def stock_count(
+    *, product: Product | int, warehouse: Warehouse | int, counted: int, user: Any = None, reason: str = "",
+) -> StockMovement | None:
+    """Cycle count: post the difference between the counted and the booked quantity."""
+    if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
+        raise ValidationFailed(_("The counted quantity must be a whole number, zero or more."), field="counted")
+    product_id, warehouse_id = _resolve(product, warehouse)
+    with transaction.atomic():
+        ensure_stock_rows([(product_id, warehouse_id)])
+        level = lock_stock_levels(product_ids=[product_id], warehouse_ids=[warehouse_id])[0]
+        difference = counted - level.on_hand
+        if difference == 0:
+            return None
+        if counted < level.reserved:
+            raise Conflict(
+                _("Counted %(counted)s but %(reserved)s are reserved: reallocate those orders first.")
+                % {"counted": counted, "reserved": level.reserved},
+                field="counted",
+            )
+        return _post(
+            [_Change(product_id, warehouse_id, difference, MovementKind.COUNT_CORRECTION)],
+            reason=reason or _("cycle count"), reference="", user=user,
+        )[0]
+
+
+_RESERVE_SQL = """
+UPDATE inventory_stocklevel AS s
+   SET reserved = s.reserved + r.quantity, updated_at = now()
+  FROM (SELECT sl.id, req.quantity
+          FROM inventory_stocklevel sl
+          JOIN unnest(%s::bigint[], %s::bigint[], %s::integer[]) AS req(product_id, warehouse_id, quantity)
+            ON sl.product_id = req.product_id AND sl.warehouse_id = req.warehouse_id
+         ORDER BY sl.product_id, sl.warehouse_id
+           FOR UPDATE OF sl) AS r
+ WHERE s.id = r.id AND s.on_hand - s.reserved >= r.quantity
+RETURNING s.product_id, s.warehouse_id
+"""
+
+_RELEASE_SQL = """
+UPDATE inventory_stocklevel AS s
+   SET reserved = s.reserved - r.quantity, updated_at = now()
+  FROM (SELECT sl.id, req.quantity
+          FROM inventory_stocklevel sl
+          JOIN unnest(%s::bigint[], %s::bigint[], %s::integer[]) AS req(product_id, warehouse_id, quantity)
+            ON sl.product_id = req.product_id AND sl.warehouse_id = req.warehouse_id
+         ORDER BY sl.product_id, sl.warehouse_id
+           FOR UPDATE OF sl) AS r
+ WHERE s.id = r.id AND s.reserved >= r.quantity
+RETURNING s.product_id, s.warehouse_id
+"""
+
+
+def _guarded_update(sql: str, lines: list[StockLine]) -> set[tuple[int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                [line.product_id for line in lines],
+                [line.warehouse_id for line in lines],
+                [line.quantity for line in lines],
+            ],
+        )
+        return {(row[0], row[1]) for row in cursor.fetchall()}
+
+
+def stock_reserve(*, lines: Iterable[StockLine]) -> None:
+    """Reserve all lines or none: one guarded UPDATE, rows locked in order.
+
+    Raises InsufficientStock (409) listing the rows that lacked available units.
+    """
+    merged = _merge(lines)
+    if not merged:
+        return
+    with transaction.atomic():
+        done = _guarded_update(_RESERVE_SQL, merged)
+        if len(done) != len(merged):
+            short = [
+                {"product_id": line.product_id, "warehouse_id": line.warehouse_id, "requested": line.quantity}
+                for line in merged
+                if (line.product_id, line.warehouse_id) not in done
+            ]
+            raise InsufficientStock(_("Not enough available stock."), details=short)
+
+
+def stock_release(*, lines: Iterable[StockLine]) -> None:
+    """Give reserved units back to available (cancel, modify, reallocate)."""
+    merged = _merge(lines)
+    if not merged:
+        return
+    with transaction.atomic():
+        done = _guarded_update(_RELEASE_SQL, merged)
+        if len(done) != len(merged):
+            raise Conflict(_("Cannot release more than is reserved."), details=[
+                {"product_id": line.product_id, "warehouse_id": line.warehouse_id, "quantity": line.quantity}
+                for line in merged if (line.product_id, line.warehouse_id) not in done
+            ])
+
+
+def stock_issue_for_shipment(*, lines: Iterable[StockLine], reference: str, user: Any = None) -> list[StockMovement]:
+    """Reserved units leave the building: on_hand and reserved go down together."""
+    merged = _merge(lines)
+    return _post(
+        [_Change(line.product_id, line.warehouse_id, -line.quantity, MovementKind.SHIPMENT, -line.quantity)
+         for line in merged],
+        reason="", reference=reference, user=user,
+    )
