@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import Conflict, InsufficientStock, ValidationFailed
+from inventory import hooks
 from inventory.models import MovementKind, Product, StockLevel, StockMovement, Warehouse
 
 MAX_QUANTITY = 1_000_000
@@ -176,6 +177,7 @@ def _post(
             )
         StockMovement.objects.bulk_create(movements)
         StockLevel.objects.bulk_update(list(levels.values()), ["on_hand", "reserved", "ledger_hash", "updated_at"])
+        hooks.stock_arrived({c.product_id for c in changes if c.quantity > 0 and c.reserved_delta == 0})
     return movements
 
 
@@ -295,12 +297,14 @@ def _guarded_update(sql: str, lines: list[StockLine]) -> set[tuple[int, int]]:
 def stock_reserve(*, lines: Iterable[StockLine]) -> None:
     """Reserve all lines or none: one guarded UPDATE, rows locked in order.
 
-    Raises InsufficientStock (409) listing the rows that lacked available units.
+    Raises InsufficientStock (409) listing the rows that lacked available units; the enclosing
+    transaction must then roll back (no savepoint is taken, to keep the order path short).
     """
     merged = _merge(lines)
     if not merged:
         return
-    with transaction.atomic():
+    # No savepoint on this hot path: on InsufficientStock the caller's transaction rolls back.
+    with transaction.atomic(savepoint=False):
         done = _guarded_update(_RESERVE_SQL, merged)
         if len(done) != len(merged):
             short = [
@@ -311,8 +315,11 @@ def stock_reserve(*, lines: Iterable[StockLine]) -> None:
             raise InsufficientStock(_("Not enough available stock."), details=short)
 
 
-def stock_release(*, lines: Iterable[StockLine]) -> None:
-    """Give reserved units back to available (cancel, modify, reallocate)."""
+def stock_release(*, lines: Iterable[StockLine], notify: bool = True) -> None:
+    """Give reserved units back to available (cancel, modify, reallocate).
+
+    With `notify`, the freed units are offered to waiting backorders (hooks.stock_arrived).
+    """
     merged = _merge(lines)
     if not merged:
         return
@@ -323,6 +330,8 @@ def stock_release(*, lines: Iterable[StockLine]) -> None:
                 {"product_id": line.product_id, "warehouse_id": line.warehouse_id, "quantity": line.quantity}
                 for line in merged if (line.product_id, line.warehouse_id) not in done
             ])
+        if notify:
+            hooks.stock_arrived({line.product_id for line in merged})
 
 
 def stock_issue_for_shipment(*, lines: Iterable[StockLine], reference: str, user: Any = None) -> list[StockMovement]:

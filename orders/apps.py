@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Orders")
+
+    def ready(self) -> None:
+        from inventory import hooks
+        from orders.handlers import offer_stock_to_backorders
+
+        hooks.register_stock_arrived(offer_stock_to_backorders)
