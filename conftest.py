@@ -11,7 +11,7 @@ def make_user(db, django_user_model):
     """make_user("Operations") → a user in that role group; make_user(superuser=True) → admin."""
     counter = {"n": 0}
 
-    def make(role: str | None = None, *, username: str | None = None, superuser: bool = False, password: str = "pw-Test-12345"):
+    def make(role: str | None = None, *, username: str | None = None, superuser: bool = False, password: str = "pw-Test-12345"):  # noqa: S107
         from core.roles import sync_roles
 
         sync_roles()
