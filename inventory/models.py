@@ -159,6 +159,12 @@ class StockLevel(models.Model):
     def available(self) -> int:
         return self.on_hand - self.reserved
 
+    @available.setter
+    def available(self, value: int) -> None:
+        # `StockLevelQuerySet.with_available()` annotates the same figure computed by the
+        # database; Django sets annotations as attributes, so accept (and ignore) it.
+        pass
+
 
 class MovementKind(models.TextChoices):
     RECEIPT = "receipt", _("receipt")

@@ -217,7 +217,7 @@ def stock_transfer(
     """Move available units between warehouses (out and in posted together)."""
     _check_quantity(quantity)
     product_id, source_id = _resolve(product, from_warehouse)
-    _, target_id = _resolve(product_id, to_warehouse)
+    target_id = _resolve(product_id, to_warehouse)[1]  # not `_, …`: that would shadow gettext
     if source_id == target_id:
         raise ValidationFailed(_("Choose two different warehouses."), field="to_warehouse")
     return _post(
