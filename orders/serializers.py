@@ -1,0 +1,171 @@
+"""API shapes for customers and orders.
+
+Input serializers check the JSON shape and types strictly (a quantity of "2", 1.5 or true is
+refused, naming the field); what the values mean — known SKU, active channel, enough stock —
+is decided by orders.services.place_order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from inventory.serializers import (
+    MoneyField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+)
+from orders.models import Address, Customer, OrderLine, SalesOrder
+from orders.services import MAX_LINE_QUANTITY, MAX_LINES, AddressInput, CustomerInput, LineInput
+
+
+# --- output -----------------------------------------------------------------------------------
+class CustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "email", "phone", "created_at"]
+        read_only_fields = fields
+
+
+class OrderCustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "email"]
+        read_only_fields = fields
+
+
+class AddressSerializer(serializers.ModelSerializer):
+    lat = serializers.FloatField(source="latitude", read_only=True, allow_null=True)
+    lon = serializers.FloatField(source="longitude", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Address
+        fields = ["name", "line1", "line2", "city", "region", "postal_code", "country", "lat", "lon"]
+        read_only_fields = fields
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku", read_only=True)
+    allocated = serializers.IntegerField(source="quantity_allocated", read_only=True)
+    shipped = serializers.IntegerField(source="quantity_shipped", read_only=True)
+    cancelled = serializers.IntegerField(source="quantity_cancelled", read_only=True)
+    backordered = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderLine
+        fields = ["line_no", "sku", "quantity", "unit_price", "allocated", "backordered", "shipped", "cancelled"]
+        read_only_fields = fields
+
+    def get_backordered(self, line: OrderLine) -> int:
+        # Computed rather than read from the generated column: a just-created line is answered
+        # from memory, before any re-read.
+        return line.quantity - line.quantity_allocated - line.quantity_shipped - line.quantity_cancelled
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    """An order as the API shows it; `lines` may be handed over in memory as `order.api_lines`."""
+
+    channel = serializers.CharField(source="channel.code", read_only=True)
+    tracking_url = serializers.SerializerMethodField()
+    customer = OrderCustomerSerializer(read_only=True)
+    ship_to = AddressSerializer(read_only=True)
+    lines = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SalesOrder
+        fields = [
+            "id", "number", "channel", "external_ref", "status", "currency", "total", "promised_date",
+            "tracking_url", "customer", "ship_to", "created_at", "lines",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_tracking_url(self, order: SalesOrder) -> str:
+        # Built from the path rather than reverse("track") so the API does not depend on the
+        # portal's URLconf; the public tracking page lives at /track/<token>/ (DESIGN.md).
+        relative = f"/track/{order.tracking_token}/"
+        request = self.context.get("request")
+        return request.build_absolute_uri(relative) if request is not None else relative
+
+    @extend_schema_field(OrderLineSerializer(many=True))
+    def get_lines(self, order: SalesOrder) -> list[dict[str, Any]]:
+        lines = getattr(order, "api_lines", None)
+        if lines is None:
+            lines = order.lines.all()
+        return OrderLineSerializer(lines, many=True, context=self.context).data
+
+
+# --- input ------------------------------------------------------------------------------------
+class CustomerInputSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=200)
+    email = serializers.EmailField(max_length=254)
+    phone = StrictCharField(max_length=40, required=False, allow_blank=True, default="")
+
+
+class AddressInputSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    line1 = StrictCharField(max_length=200)
+    line2 = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    city = StrictCharField(max_length=100)
+    region = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    postal_code = StrictCharField(max_length=20, required=False, allow_blank=True, default="")
+    country = StrictCharField(min_length=2, max_length=2, required=False, default="CN")
+    lat = StrictFloatField(min_value=-90, max_value=90, required=False, allow_null=True, default=None)
+    lon = StrictFloatField(min_value=-180, max_value=180, required=False, allow_null=True, default=None)
+
+    def validate_country(self, value: str) -> str:
+        if not value.isalpha():
+            raise serializers.ValidationError(_("Country must be a two-letter ISO code."), code="invalid")
+        return value.upper()
+
+
+class LineInputSerializer(serializers.Serializer):
+    sku = StrictCharField(max_length=64)
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+    unit_price = MoneyField(
+        required=False, allow_null=True, default=None, help_text=_("Defaults to the product's list price.")
+    )
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    """Body of POST /api/v1/orders/ (DESIGN.md)."""
+
+    channel = StrictCharField(max_length=40, help_text=_("Channel code, e.g. web."))
+    external_ref = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    customer = CustomerInputSerializer()
+    ship_to = AddressInputSerializer()
+    lines = LineInputSerializer(many=True, min_length=1, max_length=MAX_LINES)
+    allow_backorder = StrictBooleanField(required=False, default=True)
+    currency = StrictCharField(min_length=3, max_length=3, required=False, default="CNY")
+    requested_date = serializers.DateField(required=False, allow_null=True, default=None)
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    def validate_currency(self, value: str) -> str:
+        if not value.isalpha():
+            raise serializers.ValidationError(_("Currency must be a three-letter ISO code."), code="invalid")
+        return value.upper()
+
+    def service_arguments(self) -> dict[str, Any]:
+        """Keyword arguments for orders.services.place_order (without `user`)."""
+        data = self.validated_data
+        return {
+            "channel": data["channel"],
+            "external_ref": data["external_ref"],
+            "customer": CustomerInput(**data["customer"]),
+            "ship_to": AddressInput(**data["ship_to"]),
+            "lines": [LineInput(**line) for line in data["lines"]],
+            "allow_backorder": data["allow_backorder"],
+            "currency": data["currency"],
+            "requested_date": data["requested_date"],
+            "notes": data["notes"],
+        }
+
+
+class OrderCancelSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
