@@ -59,17 +59,23 @@ def enqueue(
             task_name=task_name, args=list(args), kwargs=kwargs or {}, available_at=available_at
         )
     message_id = message.pk
-    transaction.on_commit(lambda: publish([message_id]))
+    # robust: a publishing failure is logged, never raised into the request that already committed.
+    transaction.on_commit(lambda: publish([message_id]), robust=True)
     return message
 
 
-def _send(message: OutboxMessage, app: Any) -> None:
+def _send(message: OutboxMessage, app: Any, producer: Any) -> None:
+    # One connection attempt, no retry loop: kombu would otherwise keep retrying for
+    # broker_connection_timeout seconds per message, holding the request that just committed
+    # that long for every task it enqueued while the broker is down. `drain` does the retrying.
+    producer.connection.ensure_connection(max_retries=0)
     countdown = max(0, int((message.available_at - timezone.now()).total_seconds()))
     app.send_task(
         message.task_name,
         args=message.args,
         kwargs={**message.kwargs, "_outbox_id": message.pk},
         countdown=countdown or None,
+        producer=producer,
         retry=False,
     )
 
@@ -84,16 +90,19 @@ def publish(message_ids: list[int], *, app: Any = None) -> int:
             .filter(pk__in=message_ids, sent_at__isnull=True, processed_at__isnull=True)
             .order_by("pk")
         )
-        for message in messages:
-            if _publish_one(message, app):
-                sent += 1
+        if not messages:
+            return 0
+        with app.producer_pool.acquire(block=True) as producer:
+            for message in messages:
+                if _publish_one(message, app, producer):
+                    sent += 1
     return sent
 
 
-def _publish_one(message: OutboxMessage, app: Any) -> bool:
+def _publish_one(message: OutboxMessage, app: Any, producer: Any) -> bool:
     message.attempts += 1
     try:
-        _send(message, app)
+        _send(message, app, producer)
     except Exception as exc:  # noqa: BLE001 — any broker failure leaves the message pending
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         message.save(update_fields=["attempts", "last_error"])
@@ -118,11 +127,14 @@ def drain(*, batch_size: int = 500, app: Any = None) -> int:
             .filter(available_at__lte=now + timedelta(hours=1))
             .order_by("pk")[:batch_size]
         )
-        for message in messages:
-            if _publish_one(message, app):
-                sent += 1
-            else:
-                break  # the broker is down: leave the rest for the next drain
+        if not messages:
+            return 0
+        with app.producer_pool.acquire(block=True) as producer:
+            for message in messages:
+                if _publish_one(message, app, producer):
+                    sent += 1
+                else:
+                    break  # the broker is down: leave the rest for the next drain
     return sent
 
 
