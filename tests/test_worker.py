@@ -1,0 +1,106 @@
+"""Background work through the transactional outbox and a real Celery worker process.
+
+Each test has its own Redis (`private_redis`) and worker (`celery_worker_process`) on the test
+database; the publisher in this process is pointed at the same Redis (`private_celery_app`).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.db import transaction
+
+from core import outbox
+from core.models import OutboxMessage, WorkerHeartbeat
+from tests.conftest import wait_until
+
+HEARTBEAT_TASK = "core.tasks.worker_heartbeat_task"
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def enqueue_heartbeat(source: str) -> OutboxMessage:
+    with transaction.atomic():
+        return outbox.enqueue(HEARTBEAT_TASK, kwargs={"source": source})
+
+
+def heartbeats(source: str) -> int:
+    return WorkerHeartbeat.objects.filter(source=source).count()
+
+
+def run_sentinel_through_the_queue() -> None:
+    """Enqueue one more task and wait for it: the solo worker runs its queue in order, so
+    everything published before the sentinel has been handled once the sentinel has run."""
+    enqueue_heartbeat("sentinel")
+    wait_until(lambda: heartbeats("sentinel") == 1, timeout=15)
+    WorkerHeartbeat.objects.filter(source="sentinel").delete()
+
+
+def test_task_enqueued_in_a_committed_transaction_runs_once_in_a_real_worker(
+    private_celery_app, celery_worker_process
+):
+    celery_worker_process()
+
+    message = enqueue_heartbeat("committed")
+
+    wait_until(lambda: heartbeats("committed") == 1, timeout=15)
+    run_sentinel_through_the_queue()
+    message.refresh_from_db()
+    assert heartbeats("committed") == 1
+    assert message.sent_at is not None
+    assert message.processed_at is not None
+    assert message.attempts == 1
+    assert message.last_error == ""
+
+
+def test_task_enqueued_in_a_rolled_back_transaction_is_never_sent(private_celery_app, celery_worker_process):
+    celery_worker_process()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        outbox.enqueue(HEARTBEAT_TASK, kwargs={"source": "rolled-back"})
+        raise RuntimeError("the business write failed")
+
+    run_sentinel_through_the_queue()
+    assert heartbeats("rolled-back") == 0
+    assert not OutboxMessage.objects.filter(kwargs__source="rolled-back").exists()
+
+
+def test_work_committed_while_redis_is_down_runs_exactly_once_after_redis_returns(
+    private_redis, private_celery_app, celery_worker_process
+):
+    # Given the broker is down
+    private_redis.stop()
+
+    # When work that enqueues a task commits
+    started = time.monotonic()
+    message = enqueue_heartbeat("outage")
+    commit_seconds = time.monotonic() - started
+
+    # Then the commit still succeeds quickly and the message waits in the outbox
+    assert commit_seconds < 1
+    message.refresh_from_db()
+    assert message.sent_at is None
+    assert message.processed_at is None
+    assert message.last_error
+    assert outbox.drain(app=private_celery_app) == 0  # still down: nothing sent, nothing lost
+    message.refresh_from_db()
+    assert message.sent_at is None
+
+    # When Redis is back and the outbox is drained
+    private_redis.start()
+    celery_worker_process()
+    assert outbox.drain(app=private_celery_app) == 1
+
+    # Then the task runs exactly once
+    wait_until(lambda: heartbeats("outage") == 1, timeout=15)
+    message.refresh_from_db()
+    assert message.processed_at is not None
+    assert message.last_error == ""
+
+    # And neither a second drain nor a duplicate delivery runs it again
+    assert outbox.drain(app=private_celery_app) == 0
+    for _duplicate in range(2):
+        private_celery_app.send_task(HEARTBEAT_TASK, kwargs={"source": "outage", "_outbox_id": message.pk})
+    run_sentinel_through_the_queue()
+    assert heartbeats("outage") == 1
