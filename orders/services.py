@@ -442,6 +442,9 @@ def _allocate(*, order: int, user: Any, strict: bool) -> int:
             )
         new, changed = _allocate_lines(order=order, lines=lines, warehouses=_warehouse_infos(), existing=allocations)
         if not new and not changed:
+            if order.status == OrderStatus.CONFIRMED:
+                # Nothing in stock: a confirmed order must still become backordered (and promised).
+                _settle_status(order, lines, list(allocations.values()), user=user)
             return 0
         Allocation.objects.bulk_create(new)
         Allocation.objects.bulk_update(changed, ["quantity"])
