@@ -71,7 +71,9 @@ class DateOrDateTimeField(forms.Field):
             return None
         text = str(value).strip()
         try:
-            parsed = parse_datetime(text) or parse_date(text)
+            # parse_date first: parse_datetime would read "2026-03-01" as midnight, which makes
+            # created_before=<today> exclude today.
+            parsed = parse_date(text) or parse_datetime(text)
         except ValueError:
             parsed = None
         if parsed is None:
