@@ -37,8 +37,6 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
-from inventory.models import MovementKind
-
 SEASON_LENGTH = 7  # days: the weekly pattern of retail demand
 ADI_CUTOFF = 1.32  # Syntetos-Boylan: average inter-demand interval
 CV2_CUTOFF = 0.49  # Syntetos-Boylan: squared coefficient of variation of demand sizes
@@ -334,6 +332,8 @@ def demand_history(
     without, every pair that shipped in the window. `by_warehouse=False` sums all warehouses
     (pairs are then `(product_id, None)`).
     """
+    from inventory.models import MovementKind  # here, so the pure part imports without Django set up
+
     if days < 1:
         raise ValueError("days must be at least 1")
     wanted: list[tuple[int, int | None]] | None = None
