@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import views as core_views
+from orders import views as orders_views
 
 handler403 = "core.views.permission_denied"
 handler404 = "core.views.page_not_found"
@@ -22,4 +23,5 @@ urlpatterns = [
     path("logistics/", include("logistics.urls")),
     path("analytics/", include("analytics.urls")),
     path("integrations/", include("integrations.urls")),
+    path("track/<str:token>/", orders_views.track, name="track"),
 ]

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from inventory.models import Product, StockLevel, StockMovement
+from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from inventory.services import movement_hash
 
 
@@ -120,3 +123,72 @@ def verify_ledger() -> list[LedgerDrift]:
         elif key not in broken and level[4] != heads.get(key, ""):
             drifts.append(LedgerDrift(level[0], key[0], key[1], "ledger head hash does not match the last movement"))
     return drifts
+
+
+# --- portal reads -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WarehouseStock:
+    warehouse: Warehouse
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+def stock_by_warehouse(*, sku: str | None = None, product: Product | None = None) -> tuple[Product | None, list[WarehouseStock]]:
+    """(product, one row per active warehouse and per warehouse holding stock), in three queries at most."""
+    if product is None:
+        product = Product.objects.filter(sku=sku).first() if sku else None
+    if product is None:
+        return None, []
+    levels = {
+        level.warehouse_id: level
+        for level in StockLevel.objects.filter(product=product).select_related("warehouse")
+    }
+    warehouses = {w.pk: w for w in Warehouse.objects.filter(active=True)}
+    for level in levels.values():
+        warehouses.setdefault(level.warehouse_id, level.warehouse)
+    rows = [
+        WarehouseStock(
+            warehouse=warehouse,
+            on_hand=levels[warehouse.pk].on_hand if warehouse.pk in levels else 0,
+            reserved=levels[warehouse.pk].reserved if warehouse.pk in levels else 0,
+        )
+        for warehouse in sorted(warehouses.values(), key=lambda w: (w.priority, w.code))
+    ]
+    return product, rows
+
+
+def attach_stock_totals(products: list[Product]) -> None:
+    """Set `on_hand`, `reserved`, `available` summed over warehouses on each product (one query)."""
+    if not products:
+        return
+    totals = {
+        row["product_id"]: row
+        for row in StockLevel.objects.filter(product_id__in=[p.pk for p in products])
+        .order_by()
+        .values("product_id")
+        .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
+    }
+    for product in products:
+        row = totals.get(product.pk, {})
+        product.on_hand = row.get("on_hand") or 0
+        product.reserved = row.get("reserved") or 0
+        product.available = product.on_hand - product.reserved
+
+
+def warehouse_summaries() -> QuerySet[Warehouse]:
+    """Warehouses with their SKU count and stock totals, one grouped query."""
+    return Warehouse.objects.annotate(
+        sku_count=Count("stock_levels", filter=Q(stock_levels__on_hand__gt=0)),
+        on_hand_total=Coalesce(Sum("stock_levels__on_hand"), 0),
+        reserved_total=Coalesce(Sum("stock_levels__reserved"), 0),
+    ).order_by("priority", "code")
+
+
+
+def dashboard_tiles(user: Any) -> list[dict[str, Any]]:
+    """Low-stock rows (one count over the low-stock rule)."""
+    return [{"label": _("Low-stock rows"), "value": low_stock().order_by().count(), "url": reverse("inventory:low_stock")}]

@@ -11,3 +11,8 @@ class OrdersConfig(AppConfig):
         from orders.handlers import offer_stock_to_backorders
 
         hooks.register_stock_arrived(offer_stock_to_backorders)
+
+        from core.selectors import register_dashboard_tiles
+        from orders.selectors import dashboard_tiles
+
+        register_dashboard_tiles("orders", dashboard_tiles)
