@@ -7,6 +7,7 @@ There is no SQLite fallback: SCOMS relies on PostgreSQL row locks, SKIP LOCKED a
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -162,8 +163,39 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.purge_outbox_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Replenishment: every policy nightly, critical ones hourly (JobRun makes each slot run once).
+    "replenishment-nightly": {
+        "task": "suppliers.tasks.run_replenishment_task",
+        "schedule": crontab(hour=env_int("REPLENISHMENT_NIGHTLY_HOUR", 1), minute=30),
+        "kwargs": {"job": "replenishment.nightly"},
+    },
+    "replenishment-critical-hourly": {
+        "task": "suppliers.tasks.run_replenishment_task",
+        "schedule": crontab(minute=5),
+        "kwargs": {"job": "replenishment.critical", "critical_only": True},
+    },
 }
 OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 14)
+
+# --- Purchasing -----------------------------------------------------------------------------
+# Planner drafts below this total (in the PO currency) are approved and sent at once; 0 = never.
+REPLENISHMENT_AUTO_APPROVE_BELOW = Decimal(env_str("REPLENISHMENT_AUTO_APPROVE_BELOW", default="0"))
+# Receipts may exceed the ordered quantity by this much (percent) before they are refused.
+PURCHASING_OVER_RECEIPT_TOLERANCE_PERCENT = Decimal(env_str("PURCHASING_OVER_RECEIPT_TOLERANCE_PERCENT", default="0"))
+# Measured lead times replace the stated ones once this many receipts exist.
+REPLENISHMENT_MIN_RECEIPTS_FOR_LEAD_TIME = env_int("REPLENISHMENT_MIN_RECEIPTS_FOR_LEAD_TIME", 5)
+# A supplier whose OTIF % over SUPPLIER_STANDING_DAYS is below this warns on new POs (or blocks).
+SUPPLIER_MIN_OTIF_PERCENT = Decimal(env_str("SUPPLIER_MIN_OTIF_PERCENT", default="80"))
+SUPPLIER_STANDING_DAYS = env_int("SUPPLIER_STANDING_DAYS", 180)
+SUPPLIER_STANDING_MIN_LINES = env_int("SUPPLIER_STANDING_MIN_LINES", 5)
+SUPPLIER_BLOCK_BELOW_STANDING = env_bool("SUPPLIER_BLOCK_BELOW_STANDING", default=False)
+COMPANY_NAME = env_str("COMPANY_NAME", default="SCOMS Trading Co., Ltd.")
+COMPANY_ADDRESS = env_str("COMPANY_ADDRESS", default="1 Century Avenue, Pudong, Shanghai 200120, China")
+PURCHASE_ORDER_TERMS = env_str(
+    "PURCHASE_ORDER_TERMS",
+    default="Deliver to the warehouse named above, quoting the PO number on the delivery note. "
+    "Quantities beyond the order may be refused. Invoices quote the PO number.",
+)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -1,0 +1,39 @@
+"""Thin Celery tasks for purchasing: the replenishment job and e-mailing purchase orders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from core.outbox import outbox_task
+from suppliers import jobs
+from suppliers.models import PurchaseOrder
+
+
+@shared_task(name="suppliers.tasks.run_replenishment_task", ignore_result=True, acks_late=True,
+             reject_on_worker_lost=True)
+def run_replenishment_task(
+    job: str = jobs.NIGHTLY, critical_only: bool = False, slot: str | None = None,
+    job_run_id: int | None = None, user_id: int | None = None, _outbox_id: int | None = None,
+) -> dict[str, Any] | None:
+    """Beat (nightly / hourly critical) and the portal button. Runs each JobRun slot once.
+
+    `_outbox_id` is accepted because the portal enqueues through the outbox; the JobRun row,
+    not the outbox claim, is what makes the run happen once (its lock is held only while planning).
+    """
+    if job_run_id is None:
+        job_run_id = jobs.job_run_for_slot(job=job, slot=slot or jobs.current_slot(job)).pk
+    return jobs.execute_replenishment_run(job_run_id=job_run_id, critical_only=critical_only, user_id=user_id)
+
+
+@outbox_task(name="suppliers.tasks.email_purchase_order_task", ignore_result=True, autoretry_for=(OSError,),
+             retry_backoff=True, max_retries=5)
+def email_purchase_order_task(purchase_order_id: int) -> bool:
+    """Render the PDF and e-mail it to the supplier (after the sending transaction committed)."""
+    from suppliers.documents import email_purchase_order
+
+    purchase_order = PurchaseOrder.objects.select_related("supplier", "warehouse").filter(pk=purchase_order_id).first()
+    if purchase_order is None:
+        return False
+    return email_purchase_order(purchase_order=purchase_order)
