@@ -84,31 +84,32 @@ def _stale_after() -> timedelta:
     return timedelta(seconds=getattr(settings, "IDEMPOTENCY_STALE_SECONDS", DEFAULT_STALE_SECONDS))
 
 
+# Times come from the database clock, not this host's: several web hosts share the records.
 _CLAIM_SQL = """
 INSERT INTO {table} AS r (user_id, key, method, path, request_hash, state, created_at)
-VALUES (%(user_id)s, %(key)s, %(method)s, %(path)s, %(hash)s, %(in_progress)s, %(now)s)
+VALUES (%(user_id)s, %(key)s, %(method)s, %(path)s, %(hash)s, %(in_progress)s, clock_timestamp())
 ON CONFLICT (user_id, key) DO UPDATE
    SET method = EXCLUDED.method, path = EXCLUDED.path, request_hash = EXCLUDED.request_hash,
        state = EXCLUDED.state, response_status = NULL, response_body = NULL,
        created_at = EXCLUDED.created_at
- WHERE r.created_at < %(expired_before)s
-    OR (r.state = %(in_progress)s AND r.created_at < %(stale_before)s)
-RETURNING r.id
+ WHERE r.created_at < clock_timestamp() - make_interval(secs => %(retention)s)
+    OR (r.state = %(in_progress)s AND r.created_at < clock_timestamp() - make_interval(secs => %(stale)s))
+RETURNING r.id, r.created_at
 """
 
 
 def _try_claim(*, user_id: int, key: str, method: str, path: str, request_hash: str) -> _Claim | None:
-    """Claim the key (autocommit, before the view runs); None if someone else holds it."""
-    now = timezone.now()
+    """Claim the key (committed at once, before the view runs); None if someone else holds it."""
     params = {
         "user_id": user_id, "key": key, "method": method[:10], "path": path[:255], "hash": request_hash,
-        "in_progress": IdempotencyRecord.State.IN_PROGRESS, "now": now,
-        "expired_before": now - RETENTION, "stale_before": now - _stale_after(),
+        "in_progress": IdempotencyRecord.State.IN_PROGRESS,
+        "retention": RETENTION.total_seconds(), "stale": _stale_after().total_seconds(),
     }
-    with transaction.atomic(), connection.cursor() as cursor:
+    # A single statement: in autocommit it is committed at once, before the view starts.
+    with connection.cursor() as cursor:
         cursor.execute(_CLAIM_SQL.format(table=connection.ops.quote_name(IdempotencyRecord._meta.db_table)), params)
         row = cursor.fetchone()
-    return _Claim(record_id=row[0], started_at=now) if row else None
+    return _Claim(record_id=row[0], started_at=row[1]) if row else None
 
 
 def _mine(claim: _Claim) -> Any:
