@@ -6,14 +6,18 @@ database; the publisher in this process is pointed at the same Redis (`private_c
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 
 import pytest
+import redis
 from django.db import transaction
 
 from core import outbox
 from core.models import OutboxMessage, WorkerHeartbeat
-from tests.conftest import wait_until
+from tests.conftest import ROOT, child_env, wait_until
 
 HEARTBEAT_TASK = "core.tasks.worker_heartbeat_task"
 
@@ -104,3 +108,30 @@ def test_work_committed_while_redis_is_down_runs_exactly_once_after_redis_return
         private_celery_app.send_task(HEARTBEAT_TASK, kwargs={"source": "outage", "_outbox_id": message.pk})
     run_sentinel_through_the_queue()
     assert heartbeats("outage") == 1
+
+
+def test_beat_schedules_the_outbox_drain(private_redis, test_database_url, tmp_path):
+    # Given `celery beat` as ./scoms beat and docker-compose run it, draining every second
+    env = child_env(
+        DATABASE_URL=test_database_url, REDIS_URL=private_redis.url, DEBUG="1", OUTBOX_DRAIN_SECONDS="1"
+    )
+    log_path = tmp_path / "beat.log"
+    with log_path.open("wb") as log:
+        beat = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+             "--schedule", str(tmp_path / "celerybeat-schedule")],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    broker = redis.Redis.from_url(private_redis.url)
+    try:
+        # When it has run for a moment, then the drain task is waiting in the broker's queue
+        def queued_task_names() -> set[str]:
+            if beat.poll() is not None:
+                pytest.fail(f"celery beat exited with {beat.returncode}:\n{log_path.read_text()}")
+            return {json.loads(raw)["headers"]["task"] for raw in broker.lrange("celery", 0, -1)}
+
+        wait_until(lambda: "core.tasks.drain_outbox_task" in queued_task_names(), timeout=20)
+    finally:
+        beat.terminate()
+        beat.wait(timeout=15)
+        broker.close()
