@@ -22,13 +22,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +38,8 @@ from rest_framework.response import Response
 
 from core.exceptions import Conflict, DomainError, ValidationFailed
 from core.models import IdempotencyRecord
+
+logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -118,6 +121,16 @@ def _mine(claim: _Claim) -> Any:
     )
 
 
+def _release(claim: _Claim) -> None:
+    """Drop our claim after a failure so the client may retry with the same key."""
+    try:
+        _mine(claim).delete()
+    except DatabaseError:
+        # The database is unreachable: keep the original error; the claim goes stale and a
+        # retry takes it over after IDEMPOTENCY_STALE_SECONDS.
+        logger.warning("could not release idempotency claim %s", claim.record_id, exc_info=True)
+
+
 def _render(response: Response) -> bytes:
     return JSONRenderer().render(response.data) if response.data is not None else b""
 
@@ -190,7 +203,7 @@ def _execute(claim: _Claim, handler: Callable[[], Any]) -> Any:
                     _("A request with this Idempotency-Key is still being processed; retry shortly."), field=HEADER
                 )
     except BaseException:
-        _mine(claim).delete()
+        _release(claim)
         raise
     return _json_response(content, response.status_code, replayed=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from django.utils import timezone
@@ -285,6 +286,9 @@ def test_list_filters_by_channel_external_ref_status_sku_and_created_dates(api_c
     until = (timezone.localdate() - timedelta(days=30)).isoformat()
     assert ids(f"created_before={until}") == {old.pk}
     assert ids(f"created_before={timezone.localdate().isoformat()}") == {web.pk, store.pk, old.pk}
+    moment = (timezone.now() - timedelta(days=20)).isoformat()
+    assert ids(f"created_after={quote(moment)}") == {web.pk, store.pk}
+    assert ids(f"created_before={quote(moment)}") == {old.pk}
 
 
 def test_list_with_a_bad_filter_value_is_400_naming_it(api_client, stock):
