@@ -351,6 +351,14 @@ def place_order(
             existing = SalesOrder.objects.get(channel=channel_obj, external_ref=external_ref)
             return PlacedOrder(order=existing, created=False)
         raise
+    except InsufficientStock:
+        # A concurrent duplicate may have taken the stock (we waited on its row locks): then the
+        # answer is that order, not "out of stock".
+        if external_ref:
+            existing = SalesOrder.objects.filter(channel=channel_obj, external_ref=external_ref).first()
+            if existing is not None:
+                return PlacedOrder(order=existing, created=False)
+        raise
 
 
 def _create_order(
@@ -543,6 +551,12 @@ def modify_order(
             address.save()
             changes["ship_to"] = str(address)
         if lines is not None:
+            # Lock the stock rows of the old and the new products together, in lock order, first:
+            # releasing (old rows) and then reserving (new rows) would take locks out of order and
+            # deadlock against concurrent orders.
+            stock.lock_stock_levels(
+                product_ids={line.product_id for line in current_lines} | {p.pk for p in products.values()}
+            )
             # Give back everything, rewrite the lines, then allocate afresh.
             _release_allocations(current_lines, allocations)
             Allocation.objects.filter(line__order=order).delete()
