@@ -12,9 +12,9 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from inventory import services
 from inventory.models import Product, StockLevel, StockMovement
 from inventory.tests.factories import ProductFactory, WarehouseFactory, give_stock
-from orders.tests.factories import place
 
 PRODUCTS = "/api/v1/products/"
 STOCK = "/api/v1/stock/"
@@ -45,11 +45,11 @@ def post_json(client: APIClient, path: str, body, method: str = "post", **header
 
 @pytest.fixture
 def shelf(db):
-    """SKU-0001 with 10 on hand in WH1, 4 of them reserved by an order."""
+    """SKU-0001 with 10 on hand in WH1, 4 of them reserved (inventory knows no orders)."""
     warehouse = WarehouseFactory(code="WH1", name="Shanghai", priority=1)
     product = ProductFactory(sku="SKU-0001", name="Blue mug")
     give_stock(product, warehouse, 10)
-    place(("SKU-0001", 4))
+    services.stock_reserve(lines=[services.StockLine(product.pk, warehouse.pk, 4)])
     return {"warehouse": warehouse, "product": product}
 
 
