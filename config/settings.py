@@ -163,6 +163,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.purge_outbox_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    "purge-idempotency-keys": {
+        "task": "core.tasks.purge_idempotency_task",
+        "schedule": crontab(minute=45),
+    },
+    "worker-heartbeat": {
+        "task": "core.tasks.worker_heartbeat_task",
+        "schedule": 60.0,
+    },
     # Replenishment: every policy nightly, critical ones hourly (JobRun makes each slot run once).
     "replenishment-nightly": {
         "task": "suppliers.tasks.run_replenishment_task",

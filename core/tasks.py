@@ -1,4 +1,4 @@
-"""Platform tasks: drain the outbox, purge it, record worker heartbeats."""
+"""Platform tasks: drain and purge the outbox, purge idempotency keys, record worker heartbeats."""
 
 from __future__ import annotations
 
@@ -20,6 +20,13 @@ def drain_outbox_task() -> int:
 @shared_task(name="core.tasks.purge_outbox_task", ignore_result=True)
 def purge_outbox_task() -> int:
     return outbox.purge(older_than=timedelta(days=settings.OUTBOX_KEEP_DAYS))
+
+
+@shared_task(name="core.tasks.purge_idempotency_task", ignore_result=True)
+def purge_idempotency_task() -> int:
+    from core.idempotency import purge_expired
+
+    return purge_expired()
 
 
 @outbox.outbox_task(name="core.tasks.worker_heartbeat_task", ignore_result=True)
