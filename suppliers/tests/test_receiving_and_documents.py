@@ -1,0 +1,72 @@
+"""Receipts refill backorders oldest first; the purchase-order PDF renders with its number."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from inventory.models import StockLevel
+from inventory.tests.factories import ProductFactory, WarehouseFactory
+from orders.models import OrderLine
+from orders.tasks import reallocate_backorders_task
+from orders.tests.factories import place
+from suppliers import services
+from suppliers.documents import render_purchase_order_pdf
+from suppliers.tests.factories import SupplierFactory, offer, sent_order
+
+pytestmark = pytest.mark.django_db
+
+
+def test_receiving_reallocates_backorders_oldest_first():
+    warehouse, supplier = WarehouseFactory(code="BO"), SupplierFactory()
+    product = ProductFactory(sku="BACK-1")
+    offer(product, supplier)
+    older = place(("BACK-1", 3), external_ref="older").order
+    newer = place(("BACK-1", 3), external_ref="newer").order
+    assert OrderLine.objects.get(order=older).quantity_backordered == 3
+    po = sent_order(supplier, warehouse, (product, 4))
+
+    services.purchase_order_receive(
+        purchase_order=po, lines=[services.ReceiptLineInput(line_id=po.lines.get().pk, quantity=4)]
+    )
+    reallocate_backorders_task(product_ids=[product.pk])
+
+    assert OrderLine.objects.get(order=older).quantity_backordered == 0
+    assert OrderLine.objects.get(order=newer).quantity_backordered == 2
+    level = StockLevel.objects.get(product=product, warehouse=warehouse)
+    assert (level.on_hand, level.reserved) == (4, 4)
+
+
+def test_receipt_enqueues_the_backorder_reallocation_after_commit():
+    from core.models import OutboxMessage
+
+    warehouse, supplier = WarehouseFactory(), SupplierFactory()
+    product = ProductFactory()
+    offer(product, supplier)
+    po = sent_order(supplier, warehouse, (product, 4))
+
+    services.purchase_order_receive(
+        purchase_order=po, lines=[services.ReceiptLineInput(line_id=po.lines.get().pk, quantity=4)]
+    )
+
+    message = OutboxMessage.objects.get(task_name="orders.tasks.reallocate_backorders_task")
+    assert message.kwargs == {"product_ids": [product.pk]}
+
+
+def test_purchase_order_pdf_renders_with_number_lines_and_totals():
+    from pypdf import PdfReader
+
+    warehouse, supplier = WarehouseFactory(), SupplierFactory(name="Acme Components")
+    product = ProductFactory(sku="PDF-SKU-1")
+    offer(product, supplier, cost="12.50")
+    po = sent_order(supplier, warehouse, (product, 8))
+
+    pdf = render_purchase_order_pdf(po)
+
+    assert pdf.startswith(b"%PDF") and len(pdf) > 1000
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert po.number in text
+    assert "PDF-SKU-1" in text
+    assert "Acme Components" in text
+    assert "100.00" in text  # 8 x 12.50
