@@ -7,7 +7,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from inventory.models import Product, Warehouse
+from inventory.models import Product, StockMovement, Warehouse
 from inventory.selectors import low_stock
 
 
@@ -41,3 +41,7 @@ class LedgerFilter(django_filters.FilterSet):
     warehouse = django_filters.ModelChoiceFilter(
         label=_("Warehouse"), queryset=Warehouse.objects.order_by("priority", "code"), to_field_name="code"
     )
+
+    class Meta:
+        model = StockMovement
+        fields: list[str] = []

@@ -22,7 +22,8 @@ class OrderFilter(django_filters.FilterSet):
                                       "type": "search"}),
     )
     status = django_filters.MultipleChoiceFilter(
-        label=_("Status"), choices=OrderStatus.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Status"), choices=OrderStatus.choices, widget=forms.CheckboxSelectMultiple,
+        distinct=False,  # a plain IN on the status column: no DISTINCT over a million rows
     )
     group = django_filters.ChoiceFilter(
         label=_("Open / closed"), choices=[("open", _("Open")), ("closed", _("Closed"))], method="filter_group"
