@@ -11,6 +11,6 @@ class CoreConfig(AppConfig):
         from core import roles
 
         # Permissions only exist after every app's post_migrate has run, so the role →
-        # permission mapping is synced here rather than in a data migration (which creates
-        # the groups themselves). Infrastructure, not business flow.
-        post_migrate.connect(roles.sync_roles_after_migrate, sender=self)
+        # permission mapping is synced after the last one rather than in a data migration
+        # (which creates the groups themselves). Infrastructure, not business flow.
+        post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="core.sync_roles")

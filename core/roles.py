@@ -75,6 +75,17 @@ def sync_roles() -> None:
 
 
 def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
+    """post_migrate receiver (any sender): sync once the last app's permissions exist.
+
+    Django sends post_migrate once per app with models, in INSTALLED_APPS order, and creates
+    each app's permissions in that app's turn — so syncing on core's turn would miss every
+    model permission of the apps listed after core (inventory, orders, …).
+    """
     if kwargs.get("using", "default") != "default":
+        return
+    from django.apps import apps
+
+    last_app = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
+    if sender.label != last_app.label:
         return
     sync_roles()

@@ -124,3 +124,23 @@ def test_unknown_page_for_anonymous_visitor_is_404_not_a_crash(client, db):
 
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+def test_migrate_gives_role_groups_the_permissions_of_apps_listed_after_core(db):
+    # Given a database whose domain-app permissions do not exist yet, as on a fresh migrate
+    from django.contrib.auth.models import Permission
+    from django.core.management.sql import emit_post_migrate_signal
+
+    Permission.objects.exclude(content_type__app_label__in=["core", "auth", "contenttypes"]).delete()
+
+    # When migrate finishes (it sends post_migrate once per app, in INSTALLED_APPS order)
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+    # Then every role group holds exactly its mapped permissions, domain apps included
+    for role in roles.ROLE_NAMES:
+        group = Group.objects.get(name=role)
+        assert set(group.permissions.all()) == set(roles.permissions_for_role(role)), role
+    operations_apps = set(
+        Group.objects.get(name=roles.OPERATIONS).permissions.values_list("content_type__app_label", flat=True)
+    )
+    assert {"orders", "inventory", "suppliers"} <= operations_apps
