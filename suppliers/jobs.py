@@ -76,8 +76,6 @@ def execute_replenishment_run(
     """Run the planner for this JobRun unless it already ran or runs elsewhere right now."""
     from suppliers.planner import run_replenishment
 
-    if connection.in_atomic_block:
-        raise RuntimeError("execute_replenishment_run manages its own transactions")
     if not _try_lock(job_run_id):
         logger.info("replenishment run %s is in progress elsewhere", job_run_id)
         return None
