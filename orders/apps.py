@@ -8,9 +8,10 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from inventory import hooks
-        from orders.handlers import offer_stock_to_backorders
+        from orders.handlers import backordered_units, offer_stock_to_backorders
 
         hooks.register_stock_arrived(offer_stock_to_backorders)
+        hooks.register_open_demand_provider(backordered_units)
 
         from core.selectors import register_dashboard_tiles
         from orders.selectors import dashboard_tiles

@@ -70,3 +70,42 @@ def test_purchase_order_pdf_renders_with_number_lines_and_totals():
     assert "PDF-SKU-1" in text
     assert "Acme Components" in text
     assert "100.00" in text  # 8 x 12.50
+
+
+def test_planner_counts_backordered_customer_demand():
+    from suppliers import planner
+    from suppliers.models import PurchaseOrderLine
+    from suppliers.tests.factories import ReorderPolicyFactory
+
+    warehouse, supplier = WarehouseFactory(code="OD"), SupplierFactory()
+    product = ProductFactory(sku="OPEN-DEMAND")
+    offer(product, supplier)
+    ReorderPolicyFactory(product=product, warehouse=warehouse, min_quantity=5, max_quantity=20)
+    place(("OPEN-DEMAND", 7), external_ref="waiting")  # nothing in stock: 7 backordered
+
+    planner.run_replenishment()
+
+    # position = 0 on hand + 0 on order - 7 backordered = -7 -> order up to 20 -> 27
+    assert PurchaseOrderLine.objects.get(product=product).quantity == 27
+
+
+def test_supply_date_skips_po_quantity_already_owed_to_backorders():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from suppliers.selectors import expected_supply_dates
+
+    today = timezone.localdate()
+    warehouse, supplier = WarehouseFactory(code="ATP"), SupplierFactory()
+    product = ProductFactory(sku="ATP-1")
+    offer(product, supplier)
+    first = sent_order(supplier, warehouse, (product, 5))
+    second = sent_order(supplier, warehouse, (product, 5))
+    services.purchase_order_confirm_dates(purchase_order=first, dates={first.lines.get().pk: today + timedelta(days=3)})
+    services.purchase_order_confirm_dates(purchase_order=second, dates={second.lines.get().pk: today + timedelta(days=8)})
+
+    assert expected_supply_dates({product.pk}, today)[product.pk] == today + timedelta(days=3)
+    place(("ATP-1", 5), external_ref="owed")  # takes the whole first delivery
+
+    assert expected_supply_dates({product.pk}, today)[product.pk] == today + timedelta(days=8)
