@@ -11,3 +11,8 @@ class InventoryConfig(AppConfig):
         from inventory.selectors import dashboard_tiles
 
         register_dashboard_tiles("inventory", dashboard_tiles)
+
+        from core.demo import register_demo_seeder
+        from inventory import demo
+
+        register_demo_seeder("inventory", demo.seed)

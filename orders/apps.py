@@ -17,3 +17,8 @@ class OrdersConfig(AppConfig):
         from orders.selectors import dashboard_tiles
 
         register_dashboard_tiles("orders", dashboard_tiles)
+
+        from core.demo import register_demo_seeder
+        from orders import demo
+
+        register_demo_seeder("orders", demo.seed)
