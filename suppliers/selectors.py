@@ -35,9 +35,12 @@ def supplier_scope(user: Any) -> int | None:
     login, or None for staff (who see every supplier)."""
     if not getattr(user, "is_authenticated", False) or user.is_superuser:
         return None
+    if "_supplier_scope" in user.__dict__:  # once per request user
+        return user.__dict__["_supplier_scope"]
     link = SupplierUser.objects.filter(user=user).values_list("supplier_id", flat=True).first()
     if link is None and user.groups.filter(name="Supplier").exists():
         link = NO_SUPPLIER
+    user.__dict__["_supplier_scope"] = link
     return link
 
 

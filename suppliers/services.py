@@ -663,4 +663,5 @@ def supplier_user_link(*, user: Any, supplier: Supplier) -> Any:
         link, _created = SupplierUser.objects.update_or_create(user=user, defaults={"supplier": supplier})
         group, _ = Group.objects.get_or_create(name=SUPPLIER)
         user.groups.add(group)
+    user.__dict__.pop("_supplier_scope", None)
     return link

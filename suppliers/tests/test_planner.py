@@ -231,3 +231,50 @@ def test_two_concurrent_runs_create_one_set_of_lines():
     assert sorted(r.created_lines for r in results) == [0, 20]
     assert PurchaseOrder.objects.count() == 1
     assert PurchaseOrderLine.objects.count() == 20
+
+
+def test_measured_lead_time_replaces_the_stated_one_after_five_receipts(db, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from suppliers import services
+
+    warehouse, supplier = WarehouseFactory(), SupplierFactory(default_lead_time_days=10)
+    product = ProductFactory()
+    offer(product, supplier)
+    policy = ReorderPolicyFactory(product=product, warehouse=warehouse, method=PolicyMethod.REORDER_POINT,
+                                  min_quantity=0, max_quantity=0)
+    now = timezone.now()
+    for days in (4, 4, 6, 6, 5):  # actual lead times: mean 5, sample sigma 1
+        po = sent_order(supplier, warehouse, (product, 1))
+        PurchaseOrder.objects.filter(pk=po.pk).update(sent_at=now - timedelta(days=days + 1))
+        services.purchase_order_receive(
+            purchase_order=po, lines=[services.ReceiptLineInput(line_id=po.lines.get().pk, quantity=1)],
+            received_at=now - timedelta(days=1),
+        )
+
+    planner.run_replenishment()
+
+    policy.refresh_from_db()
+    assert policy.lead_time_used == Decimal("5.00")
+
+
+def test_stated_lead_time_is_used_below_five_receipts(db):
+    warehouse, supplier = WarehouseFactory(), SupplierFactory(default_lead_time_days=10)
+    product = ProductFactory()
+    offer(product, supplier)
+    policy = ReorderPolicyFactory(product=product, warehouse=warehouse, method=PolicyMethod.REORDER_POINT,
+                                  min_quantity=0, max_quantity=0)
+    from suppliers import services
+
+    for _ in range(4):
+        po = sent_order(supplier, warehouse, (product, 1))
+        services.purchase_order_receive(
+            purchase_order=po, lines=[services.ReceiptLineInput(line_id=po.lines.get().pk, quantity=1)]
+        )
+
+    planner.run_replenishment()
+
+    policy.refresh_from_db()
+    assert policy.lead_time_used == Decimal("10.00")

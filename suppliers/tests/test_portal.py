@@ -206,3 +206,20 @@ def test_run_button_enqueues_a_job_and_the_status_fragment_polls_until_done(clie
     fragment = client.get(reverse("suppliers:replenishment_run_status", args=[run.pk]), HTTP_HX_REQUEST="true")
     assert "every 2s" not in fragment.content.decode()
     assert "Planner run finished" in fragment.content.decode()
+
+
+def test_purchase_order_pages_use_constant_queries(client, make_user, two_suppliers, django_assert_max_num_queries):
+    client.force_login(make_user("Purchasing"))
+    for n in range(6):
+        product = ProductFactory(sku=f"MANY-{n}")
+        offer(product, two_suppliers["mine"])
+    many = sent_order(two_suppliers["mine"], two_suppliers["warehouse"],
+                      *[(ProductFactory(sku=f"MANY-{n}"), 2) for n in range(6)])
+    services.purchase_order_receive(
+        purchase_order=many, lines=[services.ReceiptLineInput(line_id=line.pk, quantity=1) for line in many.lines.all()]
+    )
+
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("suppliers:purchase_order_detail", args=[many.pk])).status_code == 200
+    with django_assert_max_num_queries(15):
+        assert client.get(reverse("suppliers:purchase_order_list")).status_code == 200
