@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -124,7 +125,7 @@ class PurchaseOrderViewSet(FieldErrorsMixin, mixins.ListModelMixin, mixins.Retri
         data = serializer.validated_data
         warehouse = Warehouse.objects.filter(code=data["warehouse"]).first()
         if warehouse is None:
-            raise ValidationFailed("Unknown warehouse.", field="warehouse")
+            raise ValidationFailed(_("Unknown warehouse."), field="warehouse")
         created = services.purchase_order_create(
             supplier=data["supplier"], warehouse=warehouse, notes=data["notes"], user=request.user,
             lines=[services.PurchaseOrderLineInput(product=line["sku"], quantity=line["quantity"],

@@ -223,3 +223,42 @@ def test_purchase_order_pages_use_constant_queries(client, make_user, two_suppli
         assert client.get(reverse("suppliers:purchase_order_detail", args=[many.pk])).status_code == 200
     with django_assert_max_num_queries(15):
         assert client.get(reverse("suppliers:purchase_order_list")).status_code == 200
+
+
+def test_supplier_user_gets_403_or_404_on_every_purchasing_route_with_other_ids(supplier_client, two_suppliers):
+    """Walks every URL pattern of the purchasing app, filling ids with the other supplier's."""
+    from suppliers.urls import urlpatterns
+
+    other = two_suppliers["their_po"]
+    ids = {"pk": other.pk, "supplier_pk": two_suppliers["theirs"].pk, "action": "send"}
+    own_pages = {"index", "purchase_order_list"}
+    checked = 0
+    for pattern in urlpatterns:
+        if pattern.name in own_pages:
+            continue
+        kwargs = {name: ids[name] for name in pattern.pattern.converters}
+        url = reverse(f"suppliers:{pattern.name}", kwargs=kwargs)
+        for method in ("get", "post"):
+            status = getattr(supplier_client, method)(url).status_code
+            assert status in (403, 404, 405), (method, url, status)
+            checked += 1
+    other.refresh_from_db()
+    assert other.status == PurchaseOrderStatus.SENT
+    assert checked >= 30
+
+
+def test_run_replenishment_command_ends_with_the_summary_line(two_suppliers):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    ReorderPolicyFactory(product=two_suppliers["product"], warehouse=WarehouseFactory(code="CMD"),
+                         min_quantity=1, max_quantity=10)
+    out = StringIO()
+
+    call_command("run_replenishment", stdout=out)
+    call_command("run_replenishment", stdout=out)
+
+    lines = out.getvalue().strip().splitlines()
+    assert lines[1] == "REPLENISHMENT created_pos=1 created_lines=1"
+    assert lines[-1] == "REPLENISHMENT created_pos=0 created_lines=0"
