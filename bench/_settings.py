@@ -10,6 +10,7 @@ The project's settings, with three differences that keep a benchmark honest and 
 from __future__ import annotations
 
 import os
+import warnings
 from urllib.parse import urlsplit, urlunsplit
 
 from config.env import redis_url_for_broker, redis_url_for_client
@@ -17,6 +18,8 @@ from config.settings import *  # noqa: F403
 from config.settings import CACHES, REDIS_URL, STORAGES, TEMPLATES
 
 DEBUG = False
+# WhiteNoise warns once per process that collectstatic has not run; benchmarks need no static files.
+warnings.filterwarnings("ignore", message="No directory at", module="django.core.handlers.base")
 # Plain HTTP to localhost, and no collectstatic needed for rendering pages.
 SECURE_SSL_REDIRECT = False
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

@@ -86,6 +86,34 @@ class Stopwatch:
         return self.seconds * 1000
 
 
+class CpuMeter:
+    """CPU seconds spent by this process and, optionally, other processes (e.g. its PostgreSQL
+    backend or gunicorn workers) between start() and stop() — a per-order cost that stays
+    meaningful when other work shares the machine, unlike wall-clock rates."""
+
+    def __init__(self, pids: Sequence[int] = ()) -> None:
+        self.pids = list(pids)
+
+    @staticmethod
+    def _others(pids: Sequence[int]) -> float:
+        import psutil
+
+        total = 0.0
+        for pid in pids:
+            with contextlib.suppress(psutil.Error):
+                times = psutil.Process(pid).cpu_times()
+                total += times.user + times.system
+        return total
+
+    def start(self) -> CpuMeter:
+        self._own = time.process_time()
+        self._other = self._others(self.pids)
+        return self
+
+    def stop(self) -> dict[str, float]:
+        return {"own_cpu_s": time.process_time() - self._own, "other_cpu_s": self._others(self.pids) - self._other}
+
+
 # --- database ---------------------------------------------------------------------------------
 def configured_database_url() -> str:
     return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
@@ -271,10 +299,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(*, workers: int = 4, threads: int = 1, timeout: float = 60) -> Iterator[tuple[str, int]]:
+def gunicorn(*, workers: int = 4, threads: int = 1, timeout: float = 60) -> Iterator[tuple[str, int, int]]:
     """Start gunicorn (config.wsgi, bench settings and database) on a free local port.
 
-    Yields (host, port); stops the server (its whole process group) on exit.
+    Yields (host, port, master pid); stops the server (its whole process group) on exit.
     """
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench._settings"}
@@ -302,7 +330,7 @@ def gunicorn(*, workers: int = 4, threads: int = 1, timeout: float = 60) -> Iter
                 if time.monotonic() > deadline:
                     raise RuntimeError("gunicorn did not answer in time") from None
                 time.sleep(0.2)
-        yield "127.0.0.1", port
+        yield "127.0.0.1", port, process.pid
     finally:
         if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -323,3 +351,14 @@ def flag(argv: Sequence[str], name: str, default: str | None = None) -> str | No
         if arg.startswith(f"--{name}="):
             return arg.split("=", 1)[1]
     return default
+
+
+def process_tree(pid: int) -> list[int]:
+    """The pid and all its descendants (e.g. gunicorn's master and workers)."""
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        return [pid, *(child.pid for child in parent.children(recursive=True))]
+    except psutil.Error:
+        return []

@@ -12,11 +12,13 @@ Clients are processes (not threads, which would share one GIL) for all three; `-
 checked from the database (reserved ≤ on_hand, reserved = Σ allocations, …): `oversell` counts
 violations (must be 0).
 
-Options: --seconds=10 --clients=16 --workers=4 (gunicorn) --threads --only=raw,service,api
+Options: --seconds=10 (per kind) --rounds=2 (interleaved slices) --clients=16 --workers=4 (gunicorn)
+--threads --only=raw,service,api
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -26,12 +28,14 @@ import time
 from typing import Any
 
 from bench._util import (
+    CpuMeter,
     bench_line,
     connect,
     flag,
     gunicorn,
     log,
     percentile,
+    process_tree,
     run_clients,
     setup_django,
 )
@@ -149,8 +153,16 @@ def make_order(rng: random.Random, client: int, seq: int, phase: str) -> dict[st
     }
 
 
-def _finish(count: int, latencies: list[float], errors: dict[str, int]) -> dict[str, Any]:
-    return {"count": count, "latencies": latencies, "errors": errors, "ended": time.monotonic()}
+def _finish(count: int, latencies: list[float], errors: dict[str, int], cpu: dict[str, float]) -> dict[str, Any]:
+    return {"count": count, "latencies": latencies, "errors": errors, "ended": time.monotonic(), **cpu}
+
+
+def _django_backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
 
 
 # --- (a) service --------------------------------------------------------------------------------
@@ -171,7 +183,9 @@ def service_client(index: int, barrier: Any, seconds: float, phase: str) -> dict
 
     for seq in range(3):  # warm up: connection, imports, caches
         place(make_order(rng, index, -seq - 1, phase))
+    meter = CpuMeter([_django_backend_pid()])
     barrier.wait()
+    meter.start()
     deadline = time.monotonic() + seconds
     latencies: list[float] = []
     errors: dict[str, int] = {}
@@ -186,7 +200,7 @@ def service_client(index: int, barrier: Any, seconds: float, phase: str) -> dict
             errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
             continue
         latencies.append((time.perf_counter() - started) * 1000)
-    return _finish(len(latencies), latencies, errors)
+    return _finish(len(latencies), latencies, errors, meter.stop())
 
 
 # --- (c) raw SQL: the limit ---------------------------------------------------------------------
@@ -290,7 +304,9 @@ def raw_client(index: int, barrier: Any, seconds: float, phase: str, context: di
     try:
         for seq in range(3):
             place(make_order(rng, index, -seq - 1, phase))
+        meter = CpuMeter([conn.info.backend_pid])
         barrier.wait()
+        meter.start()
         deadline = time.monotonic() + seconds
         latencies: list[float] = []
         errors: dict[str, int] = {}
@@ -308,7 +324,7 @@ def raw_client(index: int, barrier: Any, seconds: float, phase: str, context: di
                 errors["short"] = errors.get("short", 0) + 1
                 continue
             latencies.append((time.perf_counter() - started) * 1000)
-        return _finish(len(latencies), latencies, errors)
+        return _finish(len(latencies), latencies, errors, meter.stop())
     finally:
         conn.close()
 
@@ -335,9 +351,9 @@ def raw_context() -> dict[str, Any]:
 
 
 # --- (b) API ------------------------------------------------------------------------------------
-def api_client(index: int, barrier: Any, seconds: float, phase: str, server: tuple[str, int], token: str) -> dict[str, Any]:
+def api_client(index: int, barrier: Any, seconds: float, phase: str, server: tuple[str, int, int], token: str) -> dict[str, Any]:
     rng = random.Random(1000 + index)
-    host, port = server
+    host, port, master = server
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json", "Accept": "application/json"}
     connection = http.client.HTTPConnection(host, port, timeout=30)
 
@@ -360,7 +376,10 @@ def api_client(index: int, barrier: Any, seconds: float, phase: str, server: tup
         status, body = post(make_order(rng, index, -seq - 1, phase))
         if status != 201:
             raise RuntimeError(f"warm-up POST /api/v1/orders/ answered {status}: {body[:300]!r}")
+    # Client 0 also meters the server: gunicorn's master and workers.
+    meter = CpuMeter(process_tree(master) if index == 0 else [])
     barrier.wait()
+    meter.start()
     deadline = time.monotonic() + seconds
     latencies: list[float] = []
     errors: dict[str, int] = {}
@@ -379,7 +398,7 @@ def api_client(index: int, barrier: Any, seconds: float, phase: str, server: tup
             continue
         latencies.append((time.perf_counter() - started) * 1000)
     connection.close()
-    return _finish(len(latencies), latencies, errors)
+    return _finish(len(latencies), latencies, errors, meter.stop())
 
 
 def api_available() -> bool:
@@ -389,56 +408,94 @@ def api_available() -> bool:
 
 
 # --- driver -------------------------------------------------------------------------------------
-def run_phase(label: str, target: Any, clients: int, args: tuple, *, processes: bool) -> dict[str, Any]:
+def run_slice(target: Any, clients: int, args: tuple, *, processes: bool) -> dict[str, Any]:
+    """One timed slice of one kind on empty order tables, then the invariant check."""
     reset_orders()
     results, started = run_clients(target, clients, args=args, processes=processes)
-    ended = max(result["ended"] for result in results)
-    count = sum(result["count"] for result in results)
-    latencies = [value for result in results for value in result["latencies"]]
     errors: dict[str, int] = {}
     for result in results:
         for key, value in result["errors"].items():
             errors[key] = errors.get(key, 0) + value
-    elapsed = ended - started
-    problems = invariant_violations()
+    return {
+        "orders": sum(result["count"] for result in results),
+        "seconds": max(result["ended"] for result in results) - started,
+        "latencies": [value for result in results for value in result["latencies"]],
+        "errors": errors,
+        "own_cpu_s": sum(result["own_cpu_s"] for result in results),
+        "other_cpu_s": sum(result["other_cpu_s"] for result in results),
+        "violations": invariant_violations(),
+    }
+
+
+def combine(label: str, slices: list[dict[str, Any]]) -> dict[str, Any]:
+    count = sum(piece["orders"] for piece in slices)
+    seconds = sum(piece["seconds"] for piece in slices)
+    latencies = [value for piece in slices for value in piece["latencies"]]
+    errors: dict[str, int] = {}
+    for piece in slices:
+        for key, value in piece["errors"].items():
+            errors[key] = errors.get(key, 0) + value
+    violations = [problem for piece in slices for problem in piece["violations"]]
+    own_cpu = sum(piece["own_cpu_s"] for piece in slices)
+    other_cpu = sum(piece["other_cpu_s"] for piece in slices)
     summary = {
-        "label": label, "orders": count, "seconds": elapsed, "per_s": count / elapsed if elapsed else 0.0,
+        "orders": count, "seconds": seconds, "per_s": count / seconds if seconds else 0.0,
         "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
-        "p99_ms": percentile(latencies, 99), "errors": errors, "violations": problems,
+        "p99_ms": percentile(latencies, 99), "errors": errors, "violations": violations,
     }
     log(
-        f"{label:8s} {count:6d} orders in {elapsed:5.1f} s = {summary['per_s']:7.1f}/s  "
+        f"{label:8s} {count:6d} orders in {seconds:5.1f} s = {summary['per_s']:7.1f}/s  "
         f"p50 {summary['p50_ms']:.1f} ms  p95 {summary['p95_ms']:.1f} ms  p99 {summary['p99_ms']:.1f} ms  "
-        f"errors {errors or 0}  invariant violations {len(problems)}"
+        f"errors {errors or 0}  invariant violations {len(violations)}"
     )
-    for problem in problems[:10]:
+    if count:
+        # raw/service: client process + its PostgreSQL backend; api: client + gunicorn processes
+        log(
+            f"{'':8s} CPU per order: client {own_cpu / count * 1000:.2f} ms, "
+            f"{'server' if label == 'api' else 'backend'} {other_cpu / count * 1000:.2f} ms"
+        )
+    for problem in violations[:10]:
         log(f"  {problem}")
     return summary
 
 
 def main(argv: list[str]) -> int:
     seconds = float(flag(argv, "seconds", "10"))
+    rounds = max(1, int(flag(argv, "rounds", "2")))
     clients = int(flag(argv, "clients", "16"))
     workers = int(flag(argv, "workers", "4"))
     processes = "--threads" not in argv
-    only = set((flag(argv, "only", "raw,service,api") or "").split(","))
+    only = [kind for kind in ("raw", "service", "api") if kind in (flag(argv, "only", "raw,service,api") or "").split(",")]
     setup_django("bench")
     prepare_data()
+    if "api" in only and not api_available():
+        log("orders.api does not exist yet: API phase skipped")
+        only.remove("api")
     mode = "processes" if processes else "threads"
-    log(f"{clients} clients ({mode}), {seconds:g} s per phase, {SKU_COUNT} SKUs x {len(WAREHOUSES)} warehouses")
-    phases: dict[str, dict[str, Any]] = {}
-    if "raw" in only:
-        phases["raw"] = run_phase("raw", raw_client, clients, (seconds, "raw", raw_context()), processes=processes)
-    if "service" in only:
-        phases["service"] = run_phase("service", service_client, clients, (seconds, "svc"), processes=processes)
-    if "api" in only:
-        if api_available():
-            token = api_token()
-            with gunicorn(workers=workers) as server:
-                phases["api"] = run_phase("api", api_client, clients, (seconds, "api", server, token), processes=True)
-        else:
-            log("orders.api does not exist yet: API phase skipped")
+    log(
+        f"{clients} clients ({mode}), {seconds:g} s per kind in {rounds} interleaved slices, "
+        f"{SKU_COUNT} SKUs x {len(WAREHOUSES)} warehouses"
+    )
+    slice_seconds = seconds / rounds
+    slices: dict[str, list[dict[str, Any]]] = {kind: [] for kind in only}
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(gunicorn(workers=workers)) if "api" in only else None
+        context = raw_context() if "raw" in only else None
+        token = api_token() if "api" in only else ""
+        # Slices alternate (raw, service, api, raw, …) so that load from anything else on the
+        # machine falls on all three alike.
+        for round_no in range(rounds):
+            for kind in only:
+                phase = f"{kind[:3]}{round_no}"
+                if kind == "raw":
+                    piece = run_slice(raw_client, clients, (slice_seconds, phase, context), processes=processes)
+                elif kind == "service":
+                    piece = run_slice(service_client, clients, (slice_seconds, phase), processes=processes)
+                else:
+                    piece = run_slice(api_client, clients, (slice_seconds, phase, server, token), processes=True)
+                slices[kind].append(piece)
     reset_orders()
+    phases = {kind: combine(kind, pieces) for kind, pieces in slices.items()}
 
     def rate(name: str) -> float:
         return phases[name]["per_s"] if name in phases else float("nan")
