@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import BigIntegerField, F, OuterRef, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -137,6 +137,13 @@ def _lock_order(order: SalesOrder | int) -> SalesOrder:
 
 # --- validation helpers -----------------------------------------------------------------------
 def _validate_lines(lines: Sequence[LineInput]) -> dict[str, Product]:
+    _check_line_inputs(lines)
+    products = {p.sku: p for p in Product.objects.filter(sku__in={line.sku.strip() for line in lines})}
+    _check_products(lines, products)
+    return products
+
+
+def _check_line_inputs(lines: Sequence[LineInput]) -> None:
     if not lines:
         raise ValidationFailed(_("An order needs at least one line."), field="lines")
     if len(lines) > MAX_LINES:
@@ -162,15 +169,81 @@ def _validate_lines(lines: Sequence[LineInput]) -> dict[str, Product]:
                     _("Unit price must be zero or more, with at most two decimals."),
                     field=f"lines[{index}].unit_price",
                 )
-    skus = {line.sku.strip() for line in lines}
-    products = {p.sku: p for p in Product.objects.filter(sku__in=skus)}
+
+
+def _check_products(lines: Sequence[LineInput], products: dict[str, Product]) -> None:
     for index, line in enumerate(lines):
         product = products.get(line.sku.strip())
         if product is None:
             raise ValidationFailed(_("Unknown SKU %(sku)s.") % {"sku": line.sku}, field=f"lines[{index}].sku")
         if not product.active:
             raise ValidationFailed(_("SKU %(sku)s is not sold any more.") % {"sku": line.sku}, field=f"lines[{index}].sku")
-    return products
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    """What order intake reads before its transaction, in one query and without locks.
+
+    `available` is a committed snapshot ({product_id: {warehouse_id: available}}) of the
+    active warehouses in `warehouses` that stock these products; it may be stale by the time
+    the order reserves — the guarded UPDATE in stock_reserve has the last word.
+    """
+
+    products: dict[str, Product]
+    warehouses: list[WarehouseInfo]
+    available: dict[int, dict[int, int]]
+
+    def covers(self, lines: Sequence[LineInput]) -> bool:
+        """True if the snapshot holds enough units for every line (all warehouses together)."""
+        wanted: dict[int, int] = defaultdict(int)
+        for line in lines:
+            wanted[self.products[line.sku.strip()].pk] += line.quantity
+        return all(sum(self.available.get(pid, {}).values()) >= quantity for pid, quantity in wanted.items())
+
+
+# Model field order, as Model.from_db expects for a partial row.
+_CATALOGUE_PRODUCT_FIELDS = [
+    f.attname for f in Product._meta.concrete_fields if f.attname in {"id", "sku", "list_price", "active"}
+]
+
+
+def _load_catalogue(skus: set[str]) -> _Catalogue:
+    """Products by SKU with their stock in active warehouses (one LEFT JOIN query, no locks).
+
+    Products come back with only the fields intake needs; the others load on access.
+    """
+    rows = (
+        Product.objects.filter(sku__in=skus)
+        .order_by()
+        .values_list(
+            *_CATALOGUE_PRODUCT_FIELDS,
+            "stock_levels__on_hand", "stock_levels__reserved", "stock_levels__warehouse_id",
+            "stock_levels__warehouse__active", "stock_levels__warehouse__code",
+            "stock_levels__warehouse__priority", "stock_levels__warehouse__handling_days",
+            "stock_levels__warehouse__latitude", "stock_levels__warehouse__longitude",
+        )
+    )
+    products: dict[str, Product] = {}
+    warehouses: dict[int, WarehouseInfo] = {}
+    available: dict[int, dict[int, int]] = defaultdict(dict)
+    db = Product.objects.db
+    width = len(_CATALOGUE_PRODUCT_FIELDS)
+    sku_at = _CATALOGUE_PRODUCT_FIELDS.index("sku")
+    for row in rows:
+        product = products.get(row[sku_at])
+        if product is None:
+            product = products[row[sku_at]] = Product.from_db(db, _CATALOGUE_PRODUCT_FIELDS, row[:width])
+        on_hand, reserved, warehouse_id, active, code, priority, handling_days, lat, lon = row[width:]
+        if warehouse_id is None or not active:
+            continue
+        available[product.pk][warehouse_id] = on_hand - reserved
+        if warehouse_id not in warehouses:
+            warehouses[warehouse_id] = WarehouseInfo(
+                id=warehouse_id, code=code, priority=priority, handling_days=handling_days,
+                latitude=float(lat) if lat is not None else None,
+                longitude=float(lon) if lon is not None else None,
+            )
+    return _Catalogue(products=products, warehouses=list(warehouses.values()), available=dict(available))
 
 
 def _validate_address(ship_to: AddressInput) -> None:
@@ -235,8 +308,7 @@ def _allocate_lines(
     Locks the products' stock rows (in order), plans, reserves with one guarded UPDATE and
     updates the lines in memory. Returns (new allocations, changed existing allocations).
     """
-    needs = [Need(key=index, product_id=line.product_id, quantity=_backordered(line)) for index, line in enumerate(lines)]
-    needs = [need for need in needs if need.quantity > 0]
+    needs = _needs(lines)
     if not needs:
         return [], []
     locked = stock.lock_stock_levels(
@@ -245,6 +317,31 @@ def _allocate_lines(
     available: dict[int, dict[int, int]] = defaultdict(dict)
     for level in locked:
         available[level.product_id][level.warehouse_id] = level.on_hand - level.reserved
+    new, changed, reservations = _plan_lines(
+        order=order, lines=lines, needs=needs, warehouses=warehouses, available=available, existing=existing
+    )
+    stock.stock_reserve(lines=reservations)
+    return new, changed
+
+
+def _needs(lines: Sequence[OrderLine]) -> list[Need]:
+    needs = [Need(key=index, product_id=line.product_id, quantity=_backordered(line)) for index, line in enumerate(lines)]
+    return [need for need in needs if need.quantity > 0]
+
+
+def _plan_lines(
+    *,
+    order: SalesOrder,
+    lines: Sequence[OrderLine],
+    needs: Sequence[Need],
+    warehouses: Sequence[WarehouseInfo],
+    available: dict[int, dict[int, int]],
+    existing: dict[tuple[int, int], Allocation] | None = None,
+) -> tuple[list[Allocation], list[Allocation], list[stock.StockLine]]:
+    """Plan the needs against `available`; update the lines in memory (no I/O).
+
+    Returns (new allocations, changed existing allocations, the reservations to make).
+    """
     plan = plan_allocation(
         needs, available, warehouses, strategy=order.allocation_strategy, point=_ship_to_point(order.ship_to)
     )
@@ -263,8 +360,7 @@ def _allocate_lines(
                 changed.append(current)
             else:
                 new.append(Allocation(line=line, warehouse_id=warehouse_id, quantity=quantity))
-    stock.stock_reserve(lines=reservations)
-    return new, changed
+    return new, changed, reservations
 
 
 def _backordered(line: OrderLine) -> int:
@@ -323,29 +419,52 @@ def place_order(
     Idempotent on channel + external_ref: a second call (even concurrent) returns the first
     order with `created=False`. With allow_backorder=False and too little stock nothing is
     written and InsufficientStock names the short SKUs.
+
+    The hot path is short: products and their availability are read in one query without
+    locks; when that snapshot covers every line, the order is written first and the stock is
+    reserved last (one guarded UPDATE, rows locked in order), so stock rows stay locked only
+    for that UPDATE and the COMMIT. If a concurrent order took the units in between, the
+    attempt rolls back and is repeated the careful way: lock, plan, reserve, write. Both
+    ways insert the order row (its channel + external_ref key) before any stock lock.
     """
     external_ref = (external_ref or "").strip()
     if len(external_ref) > 100:
         raise ValidationFailed(_("The external reference is too long (100 characters at most)."), field="external_ref")
-    try:
-        channel_obj = Channel.objects.get(code=channel, active=True)
-    except Channel.DoesNotExist as exc:
-        raise ValidationFailed(_("Unknown channel %(code)s.") % {"code": channel}, field="channel") from exc
-    if external_ref:
-        existing = SalesOrder.objects.filter(channel=channel_obj, external_ref=external_ref).first()
-        if existing is not None:
-            return PlacedOrder(order=existing, created=False)
+    channel_obj = (
+        Channel.objects.filter(code=channel, active=True)
+        .annotate(
+            existing_order_id=Subquery(
+                SalesOrder.objects.filter(channel=OuterRef("pk"), external_ref=external_ref).values("pk")[:1]
+            )
+            if external_ref
+            else Value(None, output_field=BigIntegerField())
+        )
+        .first()
+    )
+    if channel_obj is None:
+        raise ValidationFailed(_("Unknown channel %(code)s.") % {"code": channel}, field="channel")
+    if channel_obj.existing_order_id is not None:
+        return PlacedOrder(order=SalesOrder.objects.get(pk=channel_obj.existing_order_id), created=False)
     if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
         raise ValidationFailed(_("Currency must be a three-letter ISO code."), field="currency")
-    products = _validate_lines(lines)
+    _check_line_inputs(lines)
+    catalogue = _load_catalogue({line.sku.strip() for line in lines})
+    _check_products(lines, catalogue.products)
     _validate_address(ship_to)
+    attempts = (catalogue, None) if catalogue.covers(lines) else (None,)
     try:
-        with transaction.atomic():
-            return _create_order(
-                channel=channel_obj, customer=customer, ship_to=ship_to, lines=lines, products=products,
-                external_ref=external_ref, allow_backorder=allow_backorder, currency=currency.upper(),
-                requested_date=requested_date, notes=notes, user=user,
-            )
+        for snapshot in attempts:
+            try:
+                with transaction.atomic():
+                    return _create_order(
+                        channel=channel_obj, customer=customer, ship_to=ship_to, lines=lines,
+                        products=catalogue.products, snapshot=snapshot, external_ref=external_ref,
+                        allow_backorder=allow_backorder, currency=currency.upper(),
+                        requested_date=requested_date, notes=notes, user=user,
+                    )
+            except _StockMoved:
+                continue  # a concurrent order took the units after our read: retry with locks
+        raise AssertionError("the locked attempt never raises _StockMoved")
     except IntegrityError as exc:
         if external_ref and "salesorder_channel_external_ref" in str(exc):
             existing = SalesOrder.objects.get(channel=channel_obj, external_ref=external_ref)
@@ -361,11 +480,21 @@ def place_order(
         raise
 
 
+class _StockMoved(Exception):
+    """The unlocked snapshot promised units that a concurrent order reserved first."""
+
+
 def _create_order(
     *, channel: Channel, customer: CustomerInput, ship_to: AddressInput, lines: Sequence[LineInput],
-    products: dict[str, Product], external_ref: str, allow_backorder: bool, currency: str,
-    requested_date: date | None, notes: str, user: Any,
+    products: dict[str, Product], snapshot: _Catalogue | None, external_ref: str, allow_backorder: bool,
+    currency: str, requested_date: date | None, notes: str, user: Any,
 ) -> PlacedOrder:
+    """Write one order inside the caller's transaction.
+
+    With a `snapshot` that covers every line: plan from it, write everything, reserve last;
+    raises _StockMoved if the guarded reservation finds less than the snapshot promised.
+    Without: insert the order row, then lock the stock rows, plan, reserve and write the rest.
+    """
     customer_obj = _customer_for(customer)
     address = Address.objects.create(
         customer=customer_obj, name=(ship_to.name or customer_obj.name)[:200], line1=ship_to.line1.strip()[:200],
@@ -390,8 +519,18 @@ def _create_order(
                          message=_("Order received from %(channel)s.") % {"channel": channel.name},
                          actor=_user_or_none(user))]
     events.append(order_transition(order=order, to=OrderStatus.CONFIRMED, actor=user, save=False))
-    warehouses = _warehouse_infos()
-    new_allocations, _changed = _allocate_lines(order=order, lines=order_lines, warehouses=warehouses)
+    if snapshot is not None:
+        warehouses = snapshot.warehouses
+        new_allocations, _changed, reservations = _plan_lines(
+            order=order, lines=order_lines, needs=_needs(order_lines), warehouses=warehouses,
+            available=snapshot.available,
+        )
+    else:
+        # The order row goes in before any stock lock, as on the snapshot path: two requests
+        # with the same channel + external_ref then meet on its unique key, never in a deadlock.
+        order.save(force_insert=True)
+        warehouses = _warehouse_infos()
+        new_allocations, _changed = _allocate_lines(order=order, lines=order_lines, warehouses=warehouses)
     target = _allocation_status(order_lines)
     if target != OrderStatus.ALLOCATED and not allow_backorder:
         raise InsufficientStock(
@@ -401,7 +540,10 @@ def _create_order(
         )
     events.append(order_transition(order=order, to=target, actor=user, save=False))
     order.promised_date = _promise(order_lines, new_allocations, warehouses)
-    order.save(force_insert=True)
+    if snapshot is not None:
+        order.save(force_insert=True)
+    else:
+        order.save(update_fields=["status", "promised_date", "updated_at"])
     for line in order_lines:
         line.order = order
     OrderLine.objects.bulk_create(order_lines)
@@ -412,6 +554,12 @@ def _create_order(
         event.order = order
     OrderEvent.objects.bulk_create(events)
     outbox.enqueue("orders.tasks.order_placed_task", kwargs={"order_id": order.pk})
+    if snapshot is not None:
+        # Last statement before COMMIT: the stock rows are locked for the shortest time.
+        try:
+            stock.stock_reserve(lines=reservations)
+        except InsufficientStock as exc:
+            raise _StockMoved from exc
     return PlacedOrder(order=order, created=True, lines=order_lines)
 
 

@@ -244,12 +244,18 @@ def test_reservation_locks_stock_rows_before_it_writes_them(shanghai, beijing, t
     # when an order names them cup first
     with CaptureQueriesContext(connection) as queries:
         place(("CUP", 1), ("TEA", 1))
-    # then the stock rows were locked in (product, warehouse) order before the guarded UPDATE
+    # then the stock rows were locked in (product, warehouse) order before they were written:
+    # either by a SELECT … FOR UPDATE before the guarded UPDATE, or (the hot path) inside the
+    # guarded UPDATE itself, whose sub-select locks the rows in that order first
     stock_sql = [q["sql"] for q in queries.captured_queries if "inventory_stocklevel" in q["sql"]]
-    lock = next(i for i, sql in enumerate(stock_sql) if sql.startswith("SELECT") and "FOR UPDATE" in sql)
     update = next(i for i, sql in enumerate(stock_sql) if sql.lstrip().startswith("UPDATE"))
-    assert lock < update
-    assert 'ORDER BY "inventory_stocklevel"."product_id" ASC, "inventory_stocklevel"."warehouse_id" ASC' in stock_sql[lock]
+    lock = next((i for i, sql in enumerate(stock_sql) if sql.startswith("SELECT") and "FOR UPDATE" in sql), None)
+    if lock is not None:
+        assert lock < update
+        assert 'ORDER BY "inventory_stocklevel"."product_id" ASC, "inventory_stocklevel"."warehouse_id" ASC' in stock_sql[lock]
+    else:
+        locking_subselect = " ".join(stock_sql[update].split())
+        assert "ORDER BY sl.product_id, sl.warehouse_id FOR UPDATE OF sl" in locking_subselect
 
 
 # --- promised date ----------------------------------------------------------------------------
