@@ -86,38 +86,49 @@ def decode_cursor(cursor: str, *, queryset: QuerySet, keys: Sequence[str]) -> li
     return converted
 
 
-def _beyond(keys: Sequence[str], values: Sequence[Any], *, descending: bool) -> Q:
-    """Rows strictly after `values` in the (all ascending or all descending) key ordering.
+def _split(key: str, *, flip: bool) -> tuple[str, bool]:
+    """('created_at', True) for '-created_at'; `flip` reverses the direction."""
+    return key.removeprefix("-"), key.startswith("-") != flip
+
+
+def _beyond(keys: Sequence[str], values: Sequence[Any], *, flip: bool) -> Q:
+    """Rows strictly after `values` in the key ordering ('-key' = descending; `flip` reverses all).
 
     The leading `key0 >= v0` (or `<=`) is redundant logically but gives PostgreSQL an index
     bound, so the scan starts at the cursor instead of filtering from the first row.
     """
-    strict, loose = ("lt", "lte") if descending else ("gt", "gte")
+    parts = [_split(key, flip=flip) for key in keys]
     condition = Q()
-    for index, key in enumerate(keys):
-        equal = {keys[j]: values[j] for j in range(index)}
-        condition |= Q(**equal, **{f"{key}__{strict}": values[index]})
-    return Q(**{f"{keys[0]}__{loose}": values[0]}) & condition
+    for index, (name, descending) in enumerate(parts):
+        equal = {parts[j][0]: values[j] for j in range(index)}
+        condition |= Q(**equal, **{f"{name}__{'lt' if descending else 'gt'}": values[index]})
+    first, first_descending = parts[0]
+    return Q(**{f"{first}__{'lte' if first_descending else 'gte'}": values[0]}) & condition
 
 
 def keyset_page(
     queryset: QuerySet,
     *,
     keys: Sequence[str],
-    descending: bool,
+    descending: bool = False,
     after: str | None = None,
     before: str | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
 ) -> Page:
-    """One page of `queryset` ordered by `keys` (unique together; last key is usually `id`)."""
-    ordering = [f"-{key}" if descending else key for key in keys]
-    reverse_ordering = [key if descending else f"-{key}" for key in keys]
-    after_values = decode_cursor(after, queryset=queryset, keys=keys) if after else None
-    before_values = decode_cursor(before, queryset=queryset, keys=keys) if before else None
+    """One page of `queryset` ordered by `keys` (unique together; the last is usually `id`).
+
+    A key written '-name' sorts descending; `descending=True` reverses the whole ordering.
+    Mixed directions let an ordering follow a mixed index such as (status, created_at DESC).
+    """
+    names = [key.removeprefix("-") for key in keys]
+    ordering = [f"-{name}" if desc else name for name, desc in (_split(k, flip=descending) for k in keys)]
+    reverse_ordering = [name if desc else f"-{name}" for name, desc in (_split(k, flip=descending) for k in keys)]
+    after_values = decode_cursor(after, queryset=queryset, keys=names) if after else None
+    before_values = decode_cursor(before, queryset=queryset, keys=names) if before else None
 
     if before_values is not None and after_values is None:
         rows = list(
-            queryset.filter(_beyond(keys, before_values, descending=not descending)).order_by(*reverse_ordering)[
+            queryset.filter(_beyond(keys, before_values, flip=not descending)).order_by(*reverse_ordering)[
                 : page_size + 1
             ]
         )
@@ -126,14 +137,14 @@ def keyset_page(
         has_next = True
     else:
         if after_values is not None:
-            queryset = queryset.filter(_beyond(keys, after_values, descending=descending))
+            queryset = queryset.filter(_beyond(keys, after_values, flip=descending))
         rows = list(queryset.order_by(*ordering)[: page_size + 1])
         has_next = len(rows) > page_size
         items = rows[:page_size]
         has_previous = after_values is not None
 
     def cursor_of(item: Any) -> str:
-        return encode_cursor([getattr(item, key) for key in keys])
+        return encode_cursor([getattr(item, name) for name in names])
 
     return Page(
         items=items,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Warehouse
@@ -12,6 +13,21 @@ from orders.models import Allocation, Channel, Customer, OrderLine, SalesOrder
 from orders.statuses import CLOSED_STATUSES, OPEN_STATUSES, OrderStatus
 
 GROUPS = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES}
+MAX_TEXT_CUSTOMERS = 500
+
+
+def matching_customer_ids(value: str) -> list[int]:
+    """Customers whose email is `value` (functional unique index) or whose name or email contain it."""
+    exact = list(
+        Customer.objects.annotate(email_lower=Lower("email")).filter(email_lower=value.lower()).values_list("id", flat=True)
+    )
+    if exact:
+        return exact
+    return list(
+        Customer.objects.filter(Q(name__icontains=value) | Q(email__icontains=value))
+        .order_by()
+        .values_list("id", flat=True)[:MAX_TEXT_CUSTOMERS]
+    )
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -48,14 +64,19 @@ class OrderFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        value = (value or "").strip()
+        """Order number, external reference (exact) or customer name/email (contains).
+
+        Each branch is an index lookup (number; channel + external_ref; customer ids resolved
+        first), so PostgreSQL combines them with a bitmap OR instead of scanning every order.
+        """
+        value = (value or "").strip()[:200]
         if not value:
             return queryset
-        customers = Customer.objects.filter(Q(name__icontains=value) | Q(email__icontains=value)).values("id")
+        channel_ids = list(Channel.objects.values_list("id", flat=True))
+        by_reference = Q(channel_id__in=channel_ids, external_ref=value) & ~Q(external_ref="")
         return queryset.filter(
-            Q(number=value.upper()) | Q(external_ref=value) | Q(customer_id__in=customers)
+            Q(number=value.upper()) | by_reference | Q(customer_id__in=matching_customer_ids(value))
         )
-
     def filter_group(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         statuses = GROUPS.get(value)
         return queryset.filter(status__in=statuses) if statuses else queryset

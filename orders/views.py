@@ -65,9 +65,14 @@ def order_list(request: HttpRequest) -> HttpResponse:
     customer = None
     if order_filter.is_bound and order_filter.is_valid() and order_filter.form.cleaned_data.get("customer"):
         customer = Customer.objects.filter(pk=order_filter.form.cleaned_data["customer"]).first()
+    customer_query = request.GET.copy()
+    for name in ("customer", "after", "before"):
+        customer_query.pop(name, None)
     context = {
         "filter": order_filter,
         "page": page,
+        # built once: each row's customer link adds its own id
+        "customer_query": customer_query.urlencode() + "&" if customer_query else "",
         "sort": page.extra["sort"],
         "filtered_customer": customer,
         "can_change": request.user.has_perm("orders.change_salesorder"),

@@ -162,7 +162,7 @@ def test_list_pages_forward_and_back_without_counting(operations, stock):
 def test_keyset_page_walks_every_sort_without_gaps_or_repeats(stock):
     for i in range(7):
         place(("SKU-C", i % 3 + 1), email=f"k{i}@example.com")
-    for keys in (("created_at", "id"), ("total", "id"), ("status", "id"), ("number",)):
+    for keys in (("created_at", "id"), ("total", "id"), ("status", "-created_at", "-id"), ("number",)):
         for descending in (False, True):
             seen, cursor = [], None
             while True:
@@ -172,8 +172,16 @@ def test_keyset_page_walks_every_sort_without_gaps_or_repeats(stock):
                 if not page.has_next:
                     break
                 cursor = page.next_cursor
-            ordering = [f"-{k}" if descending else k for k in keys]
+            ordering = [k.removeprefix("-") if k.startswith("-") == descending else f"-{k.removeprefix('-')}"
+                        for k in keys]
             assert seen == list(SalesOrder.objects.order_by(*ordering).values_list("pk", flat=True))
+            walked_back, cursor = [], page.previous_cursor
+            while cursor:
+                page = keyset_page(SalesOrder.objects.all(), keys=keys, descending=descending, before=cursor,
+                                   page_size=2)
+                walked_back[:0] = [o.pk for o in page.items]
+                cursor = page.previous_cursor if page.has_previous else None
+            assert walked_back + seen[len(walked_back):] == seen
 
 
 def test_a_tampered_cursor_shows_the_first_page(operations, stock):
