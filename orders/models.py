@@ -149,6 +149,8 @@ class SalesOrder(models.Model):
             models.Index(fields=["status", "-created_at"], name="salesorder_status_idx"),
             models.Index(fields=["channel", "-created_at"], name="salesorder_channel_idx"),
             models.Index(fields=["customer", "-created_at"], name="salesorder_customer_idx"),
+            # the portal's "sort by total" keyset pages (orders.selectors.ORDER_SORTS)
+            models.Index(fields=["total", "id"], name="salesorder_total_idx"),
         ]
 
     def __str__(self) -> str:
