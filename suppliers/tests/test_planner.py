@@ -187,19 +187,31 @@ def test_product_without_supplier_is_reported_not_ordered(db):
     assert (result.created_lines, result.without_supplier) == (0, 1)
 
 
-def test_planner_query_count_does_not_grow_with_policies(db, django_assert_max_num_queries):
-    warehouse, supplier = WarehouseFactory(), SupplierFactory()
-    for n in range(30):
-        product = ProductFactory(sku=f"Q-{n}")
-        offer(product, supplier, breaks=[(50, "9.00")])
-        ReorderPolicyFactory(product=product, warehouse=warehouse,
-                             method=PolicyMethod.REORDER_POINT if n % 2 else PolicyMethod.MIN_MAX,
-                             min_quantity=5, max_quantity=20)
+def test_planner_query_count_does_not_grow_with_policies(db):
+    from django.test.utils import CaptureQueriesContext
 
-    with django_assert_max_num_queries(20):
-        result = planner.run_replenishment()
+    supplier = SupplierFactory()
 
-    assert result.created_lines == 30
+    def policies(prefix, count):
+        warehouse = WarehouseFactory(code=prefix)
+        created = []
+        for n in range(count):
+            product = ProductFactory(sku=f"{prefix}-{n}")
+            offer(product, supplier, breaks=[(50, "9.00")])
+            created.append(ReorderPolicyFactory(
+                product=product, warehouse=warehouse, min_quantity=5, max_quantity=20,
+                method=PolicyMethod.REORDER_POINT if n % 2 else PolicyMethod.MIN_MAX,
+            ).pk)
+        return created
+
+    few, many = policies("FEW", 4), policies("MANY", 40)
+    with CaptureQueriesContext(connection) as small:
+        assert planner.run_replenishment(policy_ids=few).created_lines == 4
+    with CaptureQueriesContext(connection) as large:
+        assert planner.run_replenishment(policy_ids=many).created_lines == 40
+
+    assert len(large.captured_queries) == len(small.captured_queries)
+    assert len(large.captured_queries) <= 30
 
 
 @pytest.mark.django_db(transaction=True)
