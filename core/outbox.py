@@ -43,25 +43,43 @@ def enqueue(
 
     With `dedupe_key`, a second enqueue of the same key returns the existing message.
     """
-    available_at = timezone.now() + timedelta(seconds=countdown)
+    now = timezone.now()
+    # A new message is written already claimed by the after-commit publisher (sent_at set, one
+    # attempt), so `drain` leaves it alone and the happy path needs no second transaction: one
+    # broker send after commit. If that send fails the claim is undone for `drain`; if the
+    # process dies between commit and send, `drain` republishes it after REPUBLISH_AFTER, like
+    # any message the broker lost.
+    fields = {
+        "task_name": task_name,
+        "args": list(args),
+        "kwargs": kwargs or {},
+        "available_at": now + timedelta(seconds=countdown),
+        "sent_at": now,
+        "attempts": 1,
+    }
     if dedupe_key is not None:
-        message, _created = OutboxMessage.objects.get_or_create(
-            dedupe_key=dedupe_key,
-            defaults={
-                "task_name": task_name,
-                "args": list(args),
-                "kwargs": kwargs or {},
-                "available_at": available_at,
-            },
-        )
+        message, created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
     else:
-        message = OutboxMessage.objects.create(
-            task_name=task_name, args=list(args), kwargs=kwargs or {}, available_at=available_at
-        )
-    message_id = message.pk
+        message, created = OutboxMessage.objects.create(**fields), True
     # robust: a publishing failure is logged, never raised into the request that already committed.
-    transaction.on_commit(lambda: publish([message_id]), robust=True)
+    if created:
+        transaction.on_commit(functools.partial(_publish_claimed, message), robust=True)
+    else:
+        message_id = message.pk
+        transaction.on_commit(lambda: publish([message_id]), robust=True)
     return message
+
+
+def _publish_claimed(message: OutboxMessage, *, app: Any = None) -> None:
+    """Send a message that `enqueue` claimed; on failure hand it back to `drain`."""
+    app = app or current_app
+    try:
+        with app.producer_pool.acquire(block=True) as producer:
+            _send(message, app, producer)
+    except Exception as exc:  # noqa: BLE001 — any broker failure leaves the message pending
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        OutboxMessage.objects.filter(pk=message.pk, processed_at__isnull=True).update(sent_at=None, last_error=error)
+        logger.warning("outbox: could not publish %s (%s); will retry", message, exc)
 
 
 def _send(message: OutboxMessage, app: Any, producer: Any) -> None:
