@@ -53,7 +53,6 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ("id", "task_name", "created_at", "available_at", "sent_at", "processed_at", "attempts")
     list_filter = ("task_name", ("processed_at", admin.EmptyFieldListFilter), ("sent_at", admin.EmptyFieldListFilter))
     search_fields = ("task_name", "dedupe_key")
-    date_hierarchy = "created_at"
     show_full_result_count = False
     paginator = EstimatedCountPaginator
 
@@ -63,7 +62,6 @@ class JobRunAdmin(ReadOnlyAdmin):
     list_display = ("job", "slot", "started_at", "finished_at")
     list_filter = ("job",)
     search_fields = ("job", "slot")
-    date_hierarchy = "started_at"
     show_full_result_count = False
 
 
@@ -81,6 +79,5 @@ class IdempotencyRecordAdmin(ReadOnlyAdmin):
     list_filter = ("state", "method")
     search_fields = ("key", "path", "user__username")
     list_select_related = ("user",)
-    date_hierarchy = "created_at"
     show_full_result_count = False
 

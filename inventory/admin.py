@@ -167,6 +167,5 @@ class StockMovementAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "warehouse")
     search_fields = ("=product__sku", "=reference")
     list_select_related = ("product", "warehouse", "user")
-    date_hierarchy = "created_at"
     show_full_result_count = False
     paginator = EstimatedCountPaginator

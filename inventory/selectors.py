@@ -190,5 +190,8 @@ def warehouse_summaries() -> QuerySet[Warehouse]:
 
 
 def dashboard_tiles(user: Any) -> list[dict[str, Any]]:
-    """Low-stock rows (one count over the low-stock rule)."""
-    return [{"label": _("Low-stock rows"), "value": low_stock().order_by().count(), "url": reverse("inventory:low_stock")}]
+    """Low-stock rows (one count over the low-stock rule, stopping at 10,000 rows)."""
+    cap = 10_000
+    number = low_stock().order_by()[: cap + 1].count()
+    return [{"label": _("Low-stock rows"), "value": f"{cap:,}+" if number > cap else number,
+             "url": reverse("inventory:low_stock")}]

@@ -106,7 +106,6 @@ class SalesOrderAdmin(admin.ModelAdmin):
     list_filter = ("status", "channel", "allow_backorder")
     search_fields = ("=number", "=external_ref", "=customer__email")
     list_select_related = ("channel", "customer")
-    date_hierarchy = "created_at"
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     inlines = [OrderLineInline, OrderEventInline]

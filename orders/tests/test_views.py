@@ -19,7 +19,7 @@ from inventory.models import StockLevel
 from inventory.tests.factories import ProductFactory, WarehouseFactory, give_stock
 from orders import services
 from orders.models import Customer, OrderLine, SalesOrder
-from orders.selectors import dashboard_tiles
+from orders.selectors import capped_count, dashboard_tiles
 from orders.tests.factories import ChannelFactory, place
 
 LIST = reverse("orders:order_list")
@@ -629,3 +629,11 @@ def test_order_tiles_count_open_backordered_and_held_orders(stock):
     assert tiles["Backordered"] == 1
     assert tiles["On hold"] == 1
     assert tiles["Shipped today"] == 0
+
+
+def test_tile_counts_stop_at_the_cap(stock):
+    for i in range(3):
+        place(("SKU-C", 1), email=f"cap{i}@example.com")
+
+    assert capped_count(SalesOrder.objects.all(), cap=2) == "2+"
+    assert capped_count(SalesOrder.objects.all(), cap=3) == 3
