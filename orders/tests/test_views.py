@@ -193,6 +193,22 @@ def test_a_tampered_cursor_shows_the_first_page(operations, stock):
     assert numbers_in(response) == [order.number]
 
 
+def test_invalid_filter_input_is_reported_not_a_500(operations, stock):
+    place(("SKU-A", 1))
+
+    response = operations.get(LIST, {"created_after": "yesterday-ish", "channel": "nope", "customer": "x"})
+
+    assert response.status_code == 200
+    assert set(response.context["filter"].form.errors) >= {"created", "channel", "customer"}
+    assert len(response.context["page"]) == 1
+
+
+def test_htmx_history_restore_gets_the_full_page(operations, stock):
+    response = operations.get(LIST, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+
+    assert b"<html" in response.content
+
+
 def test_htmx_request_gets_the_results_fragment_and_vary_header(operations, stock):
     place(("SKU-A", 1))
 
