@@ -8,11 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from core.exceptions import DomainError
 from core.pagination import PAGE_SIZES, keyset_page, page_size_from, peek_page
@@ -123,13 +123,12 @@ def _stock_form_view(
             else:
                 messages.success(request, success(form.cleaned_data, result))
                 return redirect("inventory:product_detail", pk=form.cleaned_data["product"].pk)
-    elif request.method == "GET":
-        form = form_class(initial=initial)
     else:
-        raise Http404
+        form = form_class(initial=initial)
     return render(request, "inventory/stock_form.html", {"form": form, "title": title, "submit_label": submit_label})
 
 
+@require_http_methods(["GET", "POST"])
 @portal_view("inventory", CHANGE_STOCK)
 def stock_adjust(request: HttpRequest) -> HttpResponse:
     return _stock_form_view(
@@ -147,6 +146,7 @@ def stock_adjust(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
 @portal_view("inventory", CHANGE_STOCK)
 def stock_transfer(request: HttpRequest) -> HttpResponse:
     return _stock_form_view(
@@ -164,6 +164,7 @@ def stock_transfer(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
 @portal_view("inventory", CHANGE_STOCK)
 def stock_count(request: HttpRequest) -> HttpResponse:
     def success(data: dict[str, Any], movement: Any) -> str:

@@ -15,7 +15,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import DomainError
 from core.pagination import PAGE_SIZES, page_size_from
@@ -204,6 +204,7 @@ def _default_channel_code() -> str | None:
     return channel
 
 
+@require_http_methods(["GET", "POST"])
 @portal_view("orders", "orders.add_salesorder")
 def order_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -243,6 +244,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/order_form.html", {"form": form, "formset": formset, "order": None})
 
 
+@require_http_methods(["GET", "POST"])
 @portal_view("orders", "orders.change_salesorder")
 def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
     detail = selectors.order_detail(order_id=pk)
