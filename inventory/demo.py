@@ -7,8 +7,8 @@ ledger. A fixed random seed makes every run produce the same data.
 
 Every receipt calls the stock-arrived hook, which enqueues a backorder reallocation through the
 outbox. At seeding time there is nothing to reallocate, so the seeder marks the messages it
-caused as processed instead of leaving hundreds of no-op tasks for the worker (see
-`settle_outbox`).
+caused as processed in its own transaction (see `settle_outbox`): the worker's exactly-once
+claim then skips them instead of running hundreds of no-op reallocations.
 """
 
 from __future__ import annotations

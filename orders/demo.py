@@ -8,10 +8,12 @@ they reserve nothing, and confirming one goes through `order_transition`.
 
 Demo history. The services stamp everything "now", so after seeding, `created_at` of the new
 orders, their events and allocations (and of the demo customers) is moved back to the order's
-place in the 90-day history with queryset updates, and promised dates move with them. The stock
+place in the 90-day history with set-based updates, and promised dates move with them. The stock
 ledger keeps its real timestamps: it is append-only and hash-chained, and rewriting it is exactly
 what `verify_ledger` must catch. The notifications and reallocations the seeding enqueued are
-marked processed: they describe history, and nobody should be e-mailed about it.
+marked processed in the same transaction: they describe history, and nobody should be e-mailed
+about it (the after-commit publisher still hands them to the broker; the worker's exactly-once
+claim finds them processed and does nothing).
 
 Idempotent: the orders carry the external references DEMO-0001…; all of them are written in one
 transaction, so once any exists the history is complete and a second run only makes sure the
@@ -28,7 +30,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import DateTimeField, ExpressionWrapper, OuterRef, Subquery, Value
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from core.exceptions import InsufficientStock
@@ -272,37 +276,55 @@ def _event_time(start: datetime, event: OrderEvent, previous: datetime, now: dat
 
 
 def _backdate(created: dict[int, PlannedOrder], now: datetime) -> None:
-    """Move the new orders (and their events, allocations, customers) to their place in history."""
+    """Move the new orders (and their events, allocations, customers) to their place in history.
+
+    Set-based: one UPDATE per table whatever the number of orders (the services stamped "now").
+    """
     today = timezone.localdate()
-    orders = list(SalesOrder.objects.filter(pk__in=created))
+    zone = timezone.get_current_timezone()
+    orders = list(SalesOrder.objects.filter(pk__in=created).values_list("pk", "promised_date"))
     events: dict[int, list[OrderEvent]] = defaultdict(list)
-    for event in OrderEvent.objects.filter(order_id__in=created).order_by("order_id", "id"):
+    for event in OrderEvent.objects.filter(order_id__in=created).order_by("order_id", "id").only(
+        "id", "order_id", "kind", "to_status"
+    ):
         events[event.order_id].append(event)
-    changed_events: list[OrderEvent] = []
-    for order in orders:
-        start = created[order.pk].created_at
-        order.created_at = start
+    order_rows: list[tuple[int, datetime, datetime, Any]] = []
+    event_rows: list[tuple[int, datetime]] = []
+    for order_id, promised in orders:
+        start = created[order_id].created_at
         previous = start - timedelta(seconds=2)  # the first event happens at `start`
-        for event in events[order.pk]:
-            event.created_at = previous = _event_time(start, event, previous, now)
-            changed_events.append(event)
-        order.updated_at = previous
-        if order.promised_date is not None:
-            order.promised_date += start.astimezone(timezone.get_current_timezone()).date() - today
-    SalesOrder.objects.bulk_update(orders, ["created_at", "updated_at", "promised_date"], batch_size=500)
-    OrderEvent.objects.bulk_update(changed_events, ["created_at"], batch_size=1000)
-    allocations = list(Allocation.objects.filter(line__order_id__in=created).select_related("line"))
-    for allocation in allocations:
-        allocation.created_at = created[allocation.line.order_id].created_at + timedelta(seconds=1)
-    Allocation.objects.bulk_update(allocations, ["created_at"], batch_size=1000)
-    first_order: dict[int, datetime] = {}
-    for order in orders:
-        if order.customer_id not in first_order or order.created_at < first_order[order.customer_id]:
-            first_order[order.customer_id] = order.created_at
-    customers = list(Customer.objects.filter(pk__in=first_order))
-    for customer in customers:
-        customer.created_at = min(customer.created_at, first_order[customer.pk] - timedelta(minutes=5))
-    Customer.objects.bulk_update(customers, ["created_at"], batch_size=500)
+        for event in events[order_id]:
+            previous = _event_time(start, event, previous, now)
+            event_rows.append((event.pk, previous))
+        if promised is not None:
+            promised += start.astimezone(zone).date() - today
+        order_rows.append((order_id, start, max(previous, start), promised))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE orders_salesorder AS o
+                   SET created_at = v.created_at, updated_at = v.updated_at, promised_date = v.promised_date
+                  FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::date[])
+                       AS v(id, created_at, updated_at, promised_date)
+                 WHERE o.id = v.id""",
+            [list(column) for column in zip(*order_rows, strict=True)],
+        )
+        cursor.execute(
+            """UPDATE orders_orderevent AS e SET created_at = v.created_at
+                  FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, created_at)
+                 WHERE e.id = v.id""",
+            [list(column) for column in zip(*event_rows, strict=True)],
+        )
+    order_time = SalesOrder.objects.filter(lines=OuterRef("line_id")).values("created_at")[:1]
+    Allocation.objects.filter(line__order_id__in=created).update(
+        created_at=ExpressionWrapper(Subquery(order_time) + Value(timedelta(seconds=1)), output_field=DateTimeField())
+    )
+    first_order = SalesOrder.objects.filter(customer=OuterRef("pk")).order_by("created_at").values("created_at")[:1]
+    Customer.objects.filter(orders__in=list(created)).distinct().update(
+        created_at=Least(
+            "created_at",
+            ExpressionWrapper(Subquery(first_order) - Value(timedelta(minutes=5)), output_field=DateTimeField()),
+        )
+    )
 
 
 def seed(*, stdout: Any = None) -> None:
