@@ -8,10 +8,11 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from inventory import hooks
-        from orders.handlers import backordered_units, offer_stock_to_backorders
+        from orders.handlers import backordered_units, offer_stock_to_backorders, renew_promises
 
         hooks.register_stock_arrived(offer_stock_to_backorders)
         hooks.register_open_demand_provider(backordered_units)
+        hooks.register_supply_changed(renew_promises)
 
         from core.selectors import register_dashboard_tiles
         from orders.selectors import dashboard_tiles

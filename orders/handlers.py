@@ -12,6 +12,11 @@ def offer_stock_to_backorders(product_ids: set[int]) -> None:
     outbox.enqueue("orders.tasks.reallocate_backorders_task", kwargs={"product_ids": sorted(product_ids)})
 
 
+def renew_promises(product_ids: set[int]) -> None:
+    """Incoming supply changed (PO sent, confirmed, cancelled): re-promise waiting orders after commit."""
+    outbox.enqueue("orders.tasks.repromise_orders_task", kwargs={"product_ids": sorted(product_ids)})
+
+
 def backordered_units(product_ids: set[int] | None) -> dict[int, int]:
     """Units on open order lines still waiting for stock, per product (one aggregate query).
 

@@ -632,6 +632,48 @@ def _settle_status(order: SalesOrder, lines: Sequence[OrderLine], allocations: I
         order_transition(order=order, to=target, actor=user)
 
 
+def repromise_orders(*, product_ids: Iterable[int], limit: int = 5000) -> int:
+    """Supply plans changed (PO sent, dates confirmed, cancelled): renew the promised dates of
+    orders waiting for these products, oldest first. Returns how many promises changed.
+
+    Each order is re-promised in its own short transaction under its row lock.
+    """
+    ids = sorted(set(product_ids))
+    if not ids:
+        return 0
+    order_ids = (
+        OrderLine.objects.filter(
+            product_id__in=ids,
+            quantity_backordered__gt=0,
+            order__status__in=[*ALLOCATABLE_STATUSES, OrderStatus.ON_HOLD],
+        )
+        .order_by("order__created_at", "order_id")
+        .values_list("order_id", flat=True)
+    )
+    seen: dict[int, None] = {}
+    for order_id in order_ids.iterator(chunk_size=2000):
+        seen.setdefault(order_id, None)
+        if len(seen) >= limit:
+            break
+    warehouses = _warehouse_infos()
+    changed = 0
+    for order_id in seen:
+        with transaction.atomic():
+            order, lines, allocations = _load_for_change(order_id)
+            promise = _promise(lines, [a for a in allocations.values() if a.quantity > 0], warehouses)
+            if promise == order.promised_date:
+                continue
+            OrderEvent.objects.create(
+                order=order, kind=EventKind.PROMISE,
+                data={"from": str(order.promised_date or ""), "to": str(promise or "")},
+                message=_("Promised date renewed after a supply change."),
+            )
+            order.promised_date = promise
+            order.save(update_fields=["promised_date", "updated_at"])
+            changed += 1
+    return changed
+
+
 def reallocate_backorders(*, product_ids: Iterable[int] | None = None, limit: int = 1000) -> int:
     """Offer available stock to waiting orders, oldest first; returns how many orders got stock.
 

@@ -26,3 +26,8 @@ def order_status_changed_task(order_id: int, from_status: str, to_status: str) -
 @outbox_task(name="orders.tasks.reallocate_backorders_task", ignore_result=True)
 def reallocate_backorders_task(product_ids: list[int] | None = None) -> int:
     return services.reallocate_backorders(product_ids=product_ids)
+
+
+@outbox_task(name="orders.tasks.repromise_orders_task", ignore_result=True)
+def repromise_orders_task(product_ids: list[int]) -> int:
+    return services.repromise_orders(product_ids=product_ids)
