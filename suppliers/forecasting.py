@@ -320,6 +320,10 @@ _JOIN_PAIRS = "JOIN wanted w ON w.product_id = m.product_id AND w.warehouse_id =
 _JOIN_PRODUCTS = "JOIN (SELECT DISTINCT product_id FROM wanted) w ON w.product_id = m.product_id"
 
 
+def _array_literal(values: Iterable[int | None]) -> str:
+    return "{" + ",".join("NULL" if value is None else str(int(value)) for value in values) + "}"
+
+
 def demand_history(
     *,
     first_day: date,
@@ -347,8 +351,9 @@ def demand_history(
     since = timezone.make_aware(datetime.combine(first_day, time.min), zone)
     until = timezone.make_aware(datetime.combine(first_day + timedelta(days=days), time.min), zone)
     params = {
-        "product_ids": [product_id for product_id, _ in wanted or []],
-        "warehouse_ids": [warehouse_id for _, warehouse_id in wanted or []],
+        # Array literals as text: adapting 100,000-element lists value by value costs a second.
+        "product_ids": _array_literal(product_id for product_id, _ in wanted or []),
+        "warehouse_ids": _array_literal(warehouse_id for _, warehouse_id in wanted or []),
         "tz": timezone.get_current_timezone_name(),
         "first_day": first_day,
         "kind": MovementKind.SHIPMENT,
