@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception is asked first: a lost database answers 503, not 500.
+    "core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -145,8 +147,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = env_str("TIME_ZONE", default="Asia/Shanghai")
 # Longer than any countdown/ETA we use (12 h), so Redis never redelivers a scheduled task early.
+# It is also how long a task held by a worker that was killed outright (not just its pool child)
+# waits before another worker's start-up sweep redelivers it; reliability tests shorten it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": 43200,
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 43200),
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }

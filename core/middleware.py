@@ -1,0 +1,108 @@
+"""Answer a lost database with a clean 503 (and Retry-After) instead of a 500 traceback page.
+
+PostgreSQL restarting, failing over or unreachable surfaces in a request as
+`django.db.OperationalError` / `InterfaceError`. Nothing was half-written (every service owns
+its transaction, and PostgreSQL rolls back what a dead connection left open), so the honest
+answer is "try again shortly": `503 Service Unavailable` with `Retry-After`, JSON for API clients
+(`{"detail", "code": "database_unavailable"}`), a small page for people. The page is rendered
+without the request, so no context processor touches the database that just failed.
+
+The broken connection is closed here, so the worker's next request opens a fresh one as soon
+as the database is back (no restart needed). Contention errors that are also OperationalError
+(deadlock, lock or statement timeout, serialization failure) get a 503 too — the request may
+simply be retried — but with code `database_busy`, and are logged as errors: one of them
+reaching a view means a retry loop is missing somewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RETRY_AFTER_SECONDS = 5
+# SQLSTATEs that mean "the server or the connection is gone", besides class 08 (connection
+# exception): admin/crash shutdown, cannot connect now (starting up, recovery), too many clients.
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean the database (or the connection to it) is gone.
+
+    psycopg errors raised by the client itself (connection refused, timeout, server closed
+    the connection) carry no SQLSTATE; Django chains the psycopg error as `__cause__`.
+    """
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES
+
+
+def close_broken_connections() -> None:
+    """Close every connection that saw an error, so the next use reconnects.
+
+    No `SELECT 1` health check (`close_if_unusable_or_obsolete`): on a partitioned network it
+    would hang until TCP gives up, holding the worker that should be answering 503s.
+    """
+    for connection in connections.all(initialized_only=True):
+        raw = connection.connection
+        if raw is None:
+            continue
+        if connection.errors_occurred or getattr(raw, "broken", False) or getattr(raw, "closed", False):
+            try:
+                connection.close()
+            except DatabaseError:
+                logger.debug("closing a broken %s connection failed", connection.alias, exc_info=True)
+
+
+def wants_json(request: HttpRequest) -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+class DatabaseUnavailableMiddleware:
+    """process_exception: OperationalError / InterfaceError → 503 with Retry-After."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        unavailable = is_database_unavailable(exception)
+        if unavailable:
+            close_broken_connections()
+            logger.warning("database unavailable during %s %s: %s", request.method, request.path, exception)
+            code = "database_unavailable"
+            detail = _("The database is unavailable right now. Nothing was saved; please try again shortly.")
+        else:
+            logger.error("database busy during %s %s", request.method, request.path, exc_info=exception)
+            code = "database_busy"
+            detail = _("The database is busy right now. Nothing was saved; please try again shortly.")
+        retry_after = int(getattr(settings, "DATABASE_UNAVAILABLE_RETRY_AFTER", DEFAULT_RETRY_AFTER_SECONDS))
+        if not unavailable:
+            retry_after = 1
+        if wants_json(request):
+            response: HttpResponse = JsonResponse({"detail": detail, "code": code}, status=503)
+        else:
+            # Rendered without the request: no context processor (user, navigation) may query
+            # the database that just failed.
+            page = loader.get_template("503.html").render({"detail": detail, "retry_after": retry_after})
+            response = HttpResponse(page, status=503)
+        response["Retry-After"] = str(retry_after)
+        response["Cache-Control"] = "no-store"
+        return response
