@@ -29,12 +29,14 @@ ROLE_PERMISSIONS: dict[str, dict[str, Any]] = {
         "sections": ["orders", "inventory", "purchasing", "logistics", "analytics", "integrations"],
         "apps": {"orders": ALL, "inventory": VIEW, "suppliers": VIEW, "logistics": EDIT,
                  "analytics": VIEW, "integrations": VIEW},
+        "models": {"orders.salesorder": ("fulfil",)},
     },
     WAREHOUSE: {
         "sections": ["orders", "inventory", "purchasing", "logistics"],
         "apps": {"orders": VIEW, "inventory": EDIT, "suppliers": VIEW, "logistics": EDIT},
-        # receiving purchase orders changes them
-        "models": {"suppliers.purchaseorder": ("view", "change")},
+        # receiving purchase orders changes them; fulfilling (pick, ship, deliver) moves sales
+        # orders on without the right to edit, hold or cancel them
+        "models": {"suppliers.purchaseorder": ("view", "change"), "orders.salesorder": ("fulfil",)},
     },
     PURCHASING: {
         "sections": ["inventory", "purchasing", "analytics"],

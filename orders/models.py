@@ -137,6 +137,8 @@ class SalesOrder(models.Model):
         verbose_name = _("sales order")
         verbose_name_plural = _("sales orders")
         ordering = ["-created_at", "-id"]
+        # Warehouse staff move orders through the floor without the right to edit or cancel them.
+        permissions = [("fulfil_salesorder", _("Can pick, ship and deliver orders"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["channel", "external_ref"], condition=~Q(external_ref=""),

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,6 +29,10 @@ from orders.models import Channel, Customer, SalesOrder
 from orders.statuses import MODIFIABLE_STATUSES, ChannelKind, OrderStatus
 
 MAX_BULK_MESSAGES = 20
+CHANGE_ORDER = "orders.change_salesorder"
+FULFIL_ORDER = "orders.fulfil_salesorder"
+# Floor work that `fulfil_salesorder` allows without the right to edit, hold or cancel orders.
+FULFIL_ACTIONS = frozenset({"pick", "ship", "deliver"})
 
 
 def _is_partial(request: HttpRequest) -> bool:
@@ -142,14 +147,13 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     detail = selectors.order_detail(order_id=pk)
     if detail is None:
         raise Http404
-    can_change = request.user.has_perm("orders.change_salesorder")
     return render(
         request,
         "orders/order_detail.html",
         {
             "detail": detail,
             "order": detail.order,
-            "actions": detail.actions if can_change else frozenset(),
+            "actions": frozenset(action for action in detail.actions if may_run_action(request.user, action)),
             "tracking_path": reverse("track", args=[detail.order.tracking_token]),
         },
     )
@@ -177,10 +181,20 @@ ORDER_ACTIONS: dict[str, tuple[Callable[..., Any], Any]] = {
 }
 
 
+def may_run_action(user: Any, action: str) -> bool:
+    """Pick, ship and deliver need `fulfil_salesorder` (or `change_salesorder`); every other
+    action — confirm, allocate, hold, release, close, cancel, edit, and unknown ones — `change`."""
+    if user.has_perm(CHANGE_ORDER):
+        return True
+    return action in FULFIL_ACTIONS and user.has_perm(FULFIL_ORDER)
+
+
 @require_POST
-@portal_view("orders", "orders.change_salesorder")
+@portal_view("orders", "orders.view_salesorder")
 def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """One status action on one order; a refused action is a message, never a 500."""
+    if not may_run_action(request.user, action):
+        raise PermissionDenied
     if action not in ORDER_ACTIONS:
         raise Http404
     order = get_object_or_404(SalesOrder.objects.only("id", "number"), pk=pk)
