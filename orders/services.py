@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import BigIntegerField, F, OuterRef, Subquery, Value
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +24,7 @@ from core.exceptions import Conflict, InsufficientStock, NotFound, ValidationFai
 from inventory import hooks as inventory_hooks
 from inventory import services as stock
 from inventory.models import Product, StockLevel, Warehouse
+from orders import intake
 from orders.allocation import Need, WarehouseInfo, plan_allocation, promised_date
 from orders.models import Address, Allocation, Channel, Customer, OrderEvent, OrderLine, SalesOrder
 from orders.statuses import (
@@ -180,72 +181,6 @@ def _check_products(lines: Sequence[LineInput], products: dict[str, Product]) ->
             raise ValidationFailed(_("SKU %(sku)s is not sold any more.") % {"sku": line.sku}, field=f"lines[{index}].sku")
 
 
-@dataclass(frozen=True)
-class _Catalogue:
-    """What order intake reads before its transaction, in one query and without locks.
-
-    `available` is a committed snapshot ({product_id: {warehouse_id: available}}) of the
-    active warehouses in `warehouses` that stock these products; it may be stale by the time
-    the order reserves — the guarded UPDATE in stock_reserve has the last word.
-    """
-
-    products: dict[str, Product]
-    warehouses: list[WarehouseInfo]
-    available: dict[int, dict[int, int]]
-
-    def covers(self, lines: Sequence[LineInput]) -> bool:
-        """True if the snapshot holds enough units for every line (all warehouses together)."""
-        wanted: dict[int, int] = defaultdict(int)
-        for line in lines:
-            wanted[self.products[line.sku.strip()].pk] += line.quantity
-        return all(sum(self.available.get(pid, {}).values()) >= quantity for pid, quantity in wanted.items())
-
-
-# Model field order, as Model.from_db expects for a partial row.
-_CATALOGUE_PRODUCT_FIELDS = [
-    f.attname for f in Product._meta.concrete_fields if f.attname in {"id", "sku", "list_price", "active"}
-]
-
-
-def _load_catalogue(skus: set[str]) -> _Catalogue:
-    """Products by SKU with their stock in active warehouses (one LEFT JOIN query, no locks).
-
-    Products come back with only the fields intake needs; the others load on access.
-    """
-    rows = (
-        Product.objects.filter(sku__in=skus)
-        .order_by()
-        .values_list(
-            *_CATALOGUE_PRODUCT_FIELDS,
-            "stock_levels__on_hand", "stock_levels__reserved", "stock_levels__warehouse_id",
-            "stock_levels__warehouse__active", "stock_levels__warehouse__code",
-            "stock_levels__warehouse__priority", "stock_levels__warehouse__handling_days",
-            "stock_levels__warehouse__latitude", "stock_levels__warehouse__longitude",
-        )
-    )
-    products: dict[str, Product] = {}
-    warehouses: dict[int, WarehouseInfo] = {}
-    available: dict[int, dict[int, int]] = defaultdict(dict)
-    db = Product.objects.db
-    width = len(_CATALOGUE_PRODUCT_FIELDS)
-    sku_at = _CATALOGUE_PRODUCT_FIELDS.index("sku")
-    for row in rows:
-        product = products.get(row[sku_at])
-        if product is None:
-            product = products[row[sku_at]] = Product.from_db(db, _CATALOGUE_PRODUCT_FIELDS, row[:width])
-        on_hand, reserved, warehouse_id, active, code, priority, handling_days, lat, lon = row[width:]
-        if warehouse_id is None or not active:
-            continue
-        available[product.pk][warehouse_id] = on_hand - reserved
-        if warehouse_id not in warehouses:
-            warehouses[warehouse_id] = WarehouseInfo(
-                id=warehouse_id, code=code, priority=priority, handling_days=handling_days,
-                latitude=float(lat) if lat is not None else None,
-                longitude=float(lon) if lon is not None else None,
-            )
-    return _Catalogue(products=products, warehouses=list(warehouses.values()), available=dict(available))
-
-
 def _validate_address(ship_to: AddressInput) -> None:
     if not ship_to.line1 or not ship_to.line1.strip():
         raise ValidationFailed(_("The ship-to address needs a first line."), field="ship_to.line1")
@@ -258,11 +193,12 @@ def _validate_address(ship_to: AddressInput) -> None:
             raise ValidationFailed(_("Coordinate out of range."), field=f"ship_to.{name}")
 
 
-def _customer_for(customer: CustomerInput) -> Customer:
+def _customer_for(customer: CustomerInput, *, known: Customer | None = None) -> Customer:
+    """The customer with this email (`known` if the caller already read it), created if new."""
     email = (customer.email or "").strip().lower()
     if not email or "@" not in email:
         raise ValidationFailed(_("A customer email is required."), field="customer.email")
-    existing = Customer.objects.filter(email__iexact=email).first()
+    existing = known if known is not None else Customer.objects.filter(email__iexact=email).first()
     if existing is not None:
         return existing
     name = (customer.name or "").strip()
@@ -430,35 +366,28 @@ def place_order(
     external_ref = (external_ref or "").strip()
     if len(external_ref) > 100:
         raise ValidationFailed(_("The external reference is too long (100 characters at most)."), field="external_ref")
-    channel_obj = (
-        Channel.objects.filter(code=channel, active=True)
-        .annotate(
-            existing_order_id=Subquery(
-                SalesOrder.objects.filter(channel=OuterRef("pk"), external_ref=external_ref).values("pk")[:1]
-            )
-            if external_ref
-            else Value(None, output_field=BigIntegerField())
-        )
-        .first()
+    known = intake.read(
+        channel=str(channel), external_ref=external_ref, email=str(customer.email or "").strip(),
+        skus={line.sku.strip() for line in lines if isinstance(line.sku, str)},
     )
+    channel_obj = known.channel
     if channel_obj is None:
         raise ValidationFailed(_("Unknown channel %(code)s.") % {"code": channel}, field="channel")
-    if channel_obj.existing_order_id is not None:
-        return PlacedOrder(order=SalesOrder.objects.get(pk=channel_obj.existing_order_id), created=False)
+    if known.existing_order_id is not None:
+        return PlacedOrder(order=SalesOrder.objects.get(pk=known.existing_order_id), created=False)
     if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
         raise ValidationFailed(_("Currency must be a three-letter ISO code."), field="currency")
     _check_line_inputs(lines)
-    catalogue = _load_catalogue({line.sku.strip() for line in lines})
-    _check_products(lines, catalogue.products)
+    _check_products(lines, known.products)
     _validate_address(ship_to)
-    attempts = (catalogue, None) if catalogue.covers(lines) else (None,)
+    attempts = (known, None) if known.covers(lines) else (None,)
     try:
         for snapshot in attempts:
             try:
                 with transaction.atomic():
                     return _create_order(
-                        channel=channel_obj, customer=customer, ship_to=ship_to, lines=lines,
-                        products=catalogue.products, snapshot=snapshot, external_ref=external_ref,
+                        channel=channel_obj, customer=customer, known_customer=known.customer, ship_to=ship_to,
+                        lines=lines, products=known.products, snapshot=snapshot, external_ref=external_ref,
                         allow_backorder=allow_backorder, currency=currency.upper(),
                         requested_date=requested_date, notes=notes, user=user,
                     )
@@ -485,18 +414,19 @@ class _StockMoved(Exception):
 
 
 def _create_order(
-    *, channel: Channel, customer: CustomerInput, ship_to: AddressInput, lines: Sequence[LineInput],
-    products: dict[str, Product], snapshot: _Catalogue | None, external_ref: str, allow_backorder: bool,
-    currency: str, requested_date: date | None, notes: str, user: Any,
+    *, channel: Channel, customer: CustomerInput, known_customer: Customer | None, ship_to: AddressInput,
+    lines: Sequence[LineInput], products: dict[str, Product], snapshot: intake.IntakeRead | None,
+    external_ref: str, allow_backorder: bool, currency: str, requested_date: date | None, notes: str, user: Any,
 ) -> PlacedOrder:
     """Write one order inside the caller's transaction.
 
-    With a `snapshot` that covers every line: plan from it, write everything, reserve last;
-    raises _StockMoved if the guarded reservation finds less than the snapshot promised.
-    Without: insert the order row, then lock the stock rows, plan, reserve and write the rest.
+    With a `snapshot` that covers every line: plan from it, write the whole order in one
+    statement (orders.intake.write), reserve last; raises _StockMoved if the guarded
+    reservation finds less than the snapshot promised. Without: insert the address and order
+    rows, then lock the stock rows, plan, reserve and write the rest.
     """
-    customer_obj = _customer_for(customer)
-    address = Address.objects.create(
+    customer_obj = _customer_for(customer, known=known_customer)
+    address = Address(
         customer=customer_obj, name=(ship_to.name or customer_obj.name)[:200], line1=ship_to.line1.strip()[:200],
         line2=(ship_to.line2 or "")[:200], city=ship_to.city.strip()[:100], region=(ship_to.region or "")[:100],
         postal_code=(ship_to.postal_code or "")[:20], country=ship_to.country.upper(),
@@ -528,6 +458,8 @@ def _create_order(
     else:
         # The order row goes in before any stock lock, as on the snapshot path: two requests
         # with the same channel + external_ref then meet on its unique key, never in a deadlock.
+        address.save(force_insert=True)
+        order.ship_to = address
         order.save(force_insert=True)
         warehouses = _warehouse_infos()
         new_allocations, _changed = _allocate_lines(order=order, lines=order_lines, warehouses=warehouses)
@@ -541,18 +473,18 @@ def _create_order(
     events.append(order_transition(order=order, to=target, actor=user, save=False))
     order.promised_date = _promise(order_lines, new_allocations, warehouses)
     if snapshot is not None:
-        order.save(force_insert=True)
+        intake.write(address=address, order=order, lines=order_lines, allocations=new_allocations, events=events)
     else:
         order.save(update_fields=["status", "promised_date", "updated_at"])
-    for line in order_lines:
-        line.order = order
-    OrderLine.objects.bulk_create(order_lines)
-    for allocation in new_allocations:
-        allocation.line_id = allocation.line.pk
-    Allocation.objects.bulk_create(new_allocations)
-    for event in events:
-        event.order = order
-    OrderEvent.objects.bulk_create(events)
+        for line in order_lines:
+            line.order = order
+        OrderLine.objects.bulk_create(order_lines)
+        for allocation in new_allocations:
+            allocation.line_id = allocation.line.pk
+        Allocation.objects.bulk_create(new_allocations)
+        for event in events:
+            event.order = order
+        OrderEvent.objects.bulk_create(events)
     outbox.enqueue("orders.tasks.order_placed_task", kwargs={"order_id": order.pk})
     if snapshot is not None:
         # Last statement before COMMIT: the stock rows are locked for the shortest time.

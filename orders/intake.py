@@ -1,0 +1,214 @@
+"""The database side of order intake's hot path: one read before, one write inside the
+transaction (plus inventory's guarded reservation). Used only by orders.services.place_order.
+
+Order intake is the busiest write in the system, and on a small machine its cost is mostly the
+ORM's per-query work, not PostgreSQL's: so the read gathers in one statement what would take
+five queries (channel, duplicate check, customer, products, stock with warehouses), and the
+write puts address, order, lines, allocations and events into one multi-table INSERT built from
+the models' own field definitions (every concrete column, prepared by its field, as
+`bulk_create` would) — no hand-kept column lists to drift from the models.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, models
+from django.db.models.expressions import DatabaseDefault
+
+from inventory.models import Product
+from orders.allocation import WarehouseInfo
+from orders.models import Address, Allocation, Channel, Customer, OrderEvent, OrderLine, SalesOrder
+
+
+# --- the read ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IntakeRead:
+    """What intake knows before its transaction: a committed snapshot, read without locks.
+
+    `available` ({product_id: {warehouse_id: units}}) covers the active warehouses listed in
+    `warehouses` that stock these products; it may be stale by the time the order reserves —
+    the guarded UPDATE in inventory.services.stock_reserve has the last word.
+    """
+
+    channel: Channel | None
+    existing_order_id: int | None
+    customer: Customer | None
+    products: dict[str, Product]
+    warehouses: list[WarehouseInfo]
+    available: dict[int, dict[int, int]]
+
+    def covers(self, lines: Sequence[Any]) -> bool:
+        """True if the snapshot holds enough units for every line (all warehouses together)."""
+        wanted: dict[int, int] = defaultdict(int)
+        for line in lines:
+            wanted[self.products[line.sku.strip()].pk] += line.quantity
+        return all(sum(self.available.get(pid, {}).values()) >= quantity for pid, quantity in wanted.items())
+
+
+_READ_SQL = """
+SELECT
+    (SELECT json_build_array(c.id, c.code, c.name, c.kind, c.allocation_strategy, c.active)
+       FROM orders_channel c WHERE c.code = %(channel)s AND c.active),
+    (SELECT o.id FROM orders_salesorder o JOIN orders_channel c ON c.id = o.channel_id
+      WHERE c.code = %(channel)s AND o.external_ref = %(external_ref)s AND o.external_ref <> ''),
+    (SELECT json_build_array(cu.id, cu.name, cu.email, cu.phone)
+       FROM orders_customer cu WHERE lower(cu.email) = %(email)s),
+    (SELECT json_agg(json_build_array(p.id, p.sku, p.list_price::text, p.active))
+       FROM inventory_product p WHERE p.sku = ANY(%(skus)s)),
+    (SELECT json_agg(json_build_array(s.product_id, s.warehouse_id, s.on_hand - s.reserved, w.code,
+                                      w.priority, w.handling_days, w.latitude::float8, w.longitude::float8))
+       FROM inventory_product p
+       JOIN inventory_stocklevel s ON s.product_id = p.id
+       JOIN inventory_warehouse w ON w.id = s.warehouse_id AND w.active
+      WHERE p.sku = ANY(%(skus)s))
+"""
+
+_CHANNEL_FIELDS = ["id", "code", "name", "kind", "allocation_strategy", "active"]
+_CUSTOMER_FIELDS = ["id", "name", "email", "phone"]
+_PRODUCT_FIELDS = ["id", "sku", "list_price", "active"]
+
+
+def _partial(model: type[models.Model], names: list[str], values: Sequence[Any]) -> Any:
+    """A model instance with only these fields loaded (the others load on access)."""
+    given = dict(zip(names, values, strict=True))
+    field_names = [f.attname for f in model._meta.concrete_fields if f.attname in given]
+    return model.from_db(model.objects.db, field_names, [given[name] for name in field_names])
+
+
+def read(*, channel: str, external_ref: str, email: str, skus: set[str]) -> IntakeRead:
+    """Channel, duplicate order, customer, products and their stock — one query, no locks."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _READ_SQL,
+            {"channel": channel, "external_ref": external_ref, "email": email.lower(), "skus": sorted(skus)},
+        )
+        channel_row, existing_order_id, customer_row, product_rows, stock_rows = cursor.fetchone()
+    products = {}
+    for product_id, sku, list_price, active in product_rows or []:
+        products[sku] = _partial(Product, _PRODUCT_FIELDS, [product_id, sku, Decimal(list_price), active])
+    warehouses: dict[int, WarehouseInfo] = {}
+    available: dict[int, dict[int, int]] = defaultdict(dict)
+    for product_id, warehouse_id, units, code, priority, handling_days, lat, lon in stock_rows or []:
+        available[product_id][warehouse_id] = units
+        warehouses.setdefault(
+            warehouse_id,
+            WarehouseInfo(id=warehouse_id, code=code, priority=priority, handling_days=handling_days,
+                          latitude=lat, longitude=lon),
+        )
+    return IntakeRead(
+        channel=_partial(Channel, _CHANNEL_FIELDS, channel_row) if channel_row else None,
+        existing_order_id=existing_order_id,
+        customer=_partial(Customer, _CUSTOMER_FIELDS, customer_row) if customer_row else None,
+        products=products,
+        warehouses=list(warehouses.values()),
+        available=dict(available),
+    )
+
+
+# --- the write --------------------------------------------------------------------------------
+def _columns(model: type[models.Model], sample: models.Model, links: Sequence[str]) -> list[models.Field]:
+    """The columns an INSERT of `sample` writes: all concrete ones except the primary key,
+    generated columns, columns left to their database default, and `links` (set from SQL)."""
+    return [
+        f for f in model._meta.concrete_fields
+        if not f.primary_key and not f.generated and f.attname not in links
+        and not isinstance(getattr(sample, f.attname), DatabaseDefault)
+    ]
+
+
+def _insert_cte(
+    name: str, model: type[models.Model], objs: Sequence[models.Model], links: dict[str, list[tuple[str, list]]],
+    *, also_return: Sequence[str] = (),
+) -> tuple[str, list[Any]]:
+    """`name AS (INSERT INTO table (…) VALUES (…), … RETURNING <db_returning columns>)`.
+
+    Values are prepared as Model.save/bulk_create prepare them (`pre_save`, then
+    `get_db_prep_save`) and cast to the column type; `links` gives per column the SQL (with
+    params) of each row's value, e.g. the id returned by an earlier part of the statement;
+    `also_return` names columns later parts of the statement look up.
+    """
+    fields = _columns(model, objs[0], list(links))
+    columns = [f.column for f in fields] + [model._meta.get_field(attname).column for attname in links]
+    rows, params = [], []
+    for index, obj in enumerate(objs):
+        cells = []
+        for f in fields:
+            cells.append(f"CAST(%s AS {f.db_type(connection)})")
+            params.append(f.get_db_prep_save(f.pre_save(obj, add=True), connection=connection))
+        for attname in links:
+            sql, link_params = links[attname][index]
+            cells.append(sql)
+            params.extend(link_params)
+        rows.append(f"({', '.join(cells)})")
+    returning = ", ".join([_returning(model), *(connection.ops.quote_name(column) for column in also_return)])
+    quote = connection.ops.quote_name
+    # Identifiers come from model metadata; every value is a parameter.
+    table, column_list = quote(model._meta.db_table), ", ".join(quote(c) for c in columns)
+    sql = f"{name} AS (INSERT INTO {table} ({column_list}) VALUES {', '.join(rows)} RETURNING {returning})"  # noqa: S608
+    return sql, params
+
+
+def _returning(model: type[models.Model]) -> str:
+    return ", ".join(connection.ops.quote_name(f.column) for f in model._meta.db_returning_fields)
+
+
+def _set_returned(objs: Sequence[models.Model], rows: Sequence[Sequence[Any]]) -> None:
+    for obj, values in zip(objs, rows, strict=True):
+        for field, value in zip(type(obj)._meta.db_returning_fields, values, strict=True):
+            setattr(obj, field.attname, value)
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def write(
+    *, address: Address, order: SalesOrder, lines: Sequence[OrderLine], allocations: Sequence[Allocation],
+    events: Sequence[OrderEvent],
+) -> None:
+    """Insert a new order with its ship-to address, lines, allocations and events in one
+    statement (inside the caller's transaction) and fill in the ids and database-computed
+    values (order number, backordered quantities) on the given objects."""
+    line_no = {id(line): line.line_no for line in lines}
+    returns = {"address": Address, "sales_order": SalesOrder, "line": OrderLine, "event": OrderEvent}
+    order_id = "(SELECT id FROM sales_order)"
+    parts = [
+        _insert_cte("address", Address, [address], {}),
+        _insert_cte("sales_order", SalesOrder, [order], {"ship_to_id": [("(SELECT id FROM address)", [])]}),
+        _insert_cte("line", OrderLine, lines, {"order_id": [(order_id, [])] * len(lines)}, also_return=["line_no"]),
+        _insert_cte("event", OrderEvent, events, {"order_id": [(order_id, [])] * len(events)}),
+    ]
+    if allocations:
+        returns["allocation"] = Allocation
+        parts.append(_insert_cte("allocation", Allocation, allocations, {
+            "line_id": [("(SELECT id FROM line WHERE line_no = %s)", [line_no[id(a.line)]]) for a in allocations],
+        }))
+    sql = "WITH {parts} {selects}".format(
+        parts=", ".join(part for part, _ in parts),
+        selects=" UNION ALL ".join(
+            # CTE names and columns from model metadata
+            f"SELECT '{cte}', json_agg(json_build_array({_returning(model)})) FROM {cte}"  # noqa: S608
+            for cte, model in returns.items()
+        ),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [param for _, part_params in parts for param in part_params])
+        returned = dict(cursor.fetchall())
+    # Rows of one INSERT get their identity values in VALUES order, so ids sorted ascending
+    # line up with the objects as given (the order bulk_create relies on too).
+    _set_returned([address], returned["address"])
+    order.ship_to = address
+    _set_returned([order], returned["sales_order"])
+    for line in lines:
+        line.order = order
+    _set_returned(lines, sorted(returned["line"]))
+    for event in events:
+        event.order = order
+    _set_returned(events, sorted(returned["event"]))
+    if allocations:
+        for allocation in allocations:
+            allocation.line_id = allocation.line.pk
+        _set_returned(allocations, sorted(returned["allocation"]))
