@@ -86,7 +86,7 @@ def prepare_data() -> None:
          for i in range(SKU_COUNT)],
         ignore_conflicts=True,
     )
-    products = list(Product.objects.filter(sku__startswith="BENCH-").order_by("id"))
+    products = list(Product.objects.filter(sku__in=[sku(i) for i in range(SKU_COUNT)]).order_by("id"))
     stocked = {
         (level.product_id, level.warehouse_id)
         for level in StockLevel.objects.filter(product__in=products, warehouse__in=warehouses, on_hand__gt=0)

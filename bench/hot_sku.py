@@ -1,0 +1,219 @@
+"""hot_sku: 64 clients buy 1 unit of the same SKU (1,000 in stock) until it is gone.
+
+Each client loops `orders.services.place_order` (one line, quantity 1, allow_backorder=False)
+until it gets its first clean out-of-stock (InsufficientStock); every order must succeed or
+be refused that way — no other error, no request slower than 2 s. Exactly 1,000 must succeed.
+The limit, in the same run: the same clients looping one conditional single-row UPDATE in
+autocommit (`reserved = reserved + 1 WHERE on_hand - reserved >= 1`) until it updates nothing.
+Rates are successes per second until the last unit was sold. Clients are processes; the two
+kinds alternate over --rounds (default 2) and are summed.
+
+Options: --clients=64 --stock=1000 --rounds=2
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+from bench._util import bench_line, connect, flag, log, percentile, run_clients, setup_django
+
+NAME = "hot_sku"
+HOT_SKU = "BENCH-HOT"
+MAX_WAIT_MS = 2000
+
+
+def prepare(stock: int) -> int:
+    """The hot product with `stock` units on hand in the first warehouse; returns its stock row id."""
+    from decimal import Decimal
+
+    from django.db import connection
+
+    from bench.order_intake import prepare_data, reset_orders
+    from inventory import services
+    from inventory.models import Product, StockLevel
+
+    prepare_data()  # channel, warehouses, customers (shared with order_intake)
+    reset_orders()
+    from inventory.models import Warehouse
+
+    warehouse = Warehouse.objects.filter(active=True).order_by("priority", "code").first()
+    product, _ = Product.objects.get_or_create(sku=HOT_SKU, defaults={"name": "Bench hot seller", "list_price": Decimal("9.90")})
+    # `stock` units in the first warehouse, none anywhere else (through the ledger).
+    for level in StockLevel.objects.filter(product=product).exclude(warehouse=warehouse).exclude(on_hand=0):
+        services.stock_adjust(product=product, warehouse=level.warehouse, quantity=-level.on_hand, reason="bench reset")
+    level = StockLevel.objects.filter(product=product, warehouse=warehouse).first()
+    on_hand = level.on_hand if level else 0
+    if on_hand != stock:
+        services.stock_adjust(product=product, warehouse=warehouse, quantity=stock - on_hand, reason="bench reset")
+    level_id = StockLevel.objects.get(product=product, warehouse=warehouse).pk
+    connection.close()
+    return level_id
+
+
+def _result(successes: int, refused: int, errors: dict[str, int], latencies: list[float], last_success: float) -> dict[str, Any]:
+    return {
+        "successes": successes, "refused": refused, "errors": errors, "latencies": latencies,
+        "last_success": last_success,
+    }
+
+
+def service_client(index: int, barrier: Any, phase: str) -> dict[str, Any]:
+    from core.exceptions import InsufficientStock
+    from orders import services
+
+    rng = random.Random(index)
+    # Warm up: imports, connection, a read of the hot product (no order: the stock is counted).
+    from orders.models import Channel
+
+    Channel.objects.filter(code="web").exists()
+    barrier.wait()
+    successes, refused, seq = 0, 0, 0
+    errors: dict[str, int] = {}
+    latencies: list[float] = []
+    last_success = 0.0
+    while True:
+        customer = rng.randrange(500)
+        seq += 1
+        started = time.perf_counter()
+        try:
+            services.place_order(
+                channel="web",
+                external_ref=f"{phase}-{index}-{seq}",
+                customer=services.CustomerInput(name=f"Bench customer {customer}", email=f"bench{customer}@example.com"),
+                ship_to=services.AddressInput(line1="1 Hot Street", city="Shanghai", postal_code="200000", country="CN",
+                                              lat=31.23, lon=121.47),
+                lines=[services.LineInput(sku=HOT_SKU, quantity=1)],
+                allow_backorder=False,
+            )
+        except InsufficientStock:
+            latencies.append((time.perf_counter() - started) * 1000)
+            refused += 1
+            break
+        except Exception as exc:  # noqa: BLE001 — counted and reported, never hidden
+            errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+            if sum(errors.values()) > 100:
+                break
+            continue
+        latencies.append((time.perf_counter() - started) * 1000)
+        successes += 1
+        last_success = time.monotonic()
+    return _result(successes, refused, errors, latencies, last_success)
+
+
+def raw_client(index: int, barrier: Any, url: str, level_id: int) -> dict[str, Any]:
+    conn = connect(url, autocommit=True)
+    try:
+        conn.execute("SELECT 1")
+        barrier.wait()
+        successes, refused = 0, 0
+        latencies: list[float] = []
+        last_success = 0.0
+        while True:
+            started = time.perf_counter()
+            row = conn.execute(
+                "UPDATE inventory_stocklevel SET reserved = reserved + 1, updated_at = now() "
+                "WHERE id = %s AND on_hand - reserved >= 1 RETURNING id",
+                [level_id],
+            ).fetchone()
+            latencies.append((time.perf_counter() - started) * 1000)
+            if row is None:
+                refused += 1
+                break
+            successes += 1
+            last_success = time.monotonic()
+        return _result(successes, refused, {}, latencies, last_success)
+    finally:
+        conn.close()
+
+
+def run(label: str, target: Any, clients: int, args: tuple) -> dict[str, Any]:
+    results, started = run_clients(target, clients, args=args)
+    successes = sum(result["successes"] for result in results)
+    errors: dict[str, int] = {}
+    for result in results:
+        for key, value in result["errors"].items():
+            errors[key] = errors.get(key, 0) + value
+    latencies = [value for result in results for value in result["latencies"]]
+    sold_out = max((result["last_success"] for result in results), default=started)
+    seconds = max(sold_out - started, 1e-9)
+    summary = {
+        "successes": successes, "refused": sum(result["refused"] for result in results), "errors": errors,
+        "seconds": seconds, "per_s": successes / seconds, "max_ms": max(latencies, default=0.0),
+        "p95_ms": percentile(latencies, 95),
+    }
+    log(
+        f"{label:8s} {successes} sold in {seconds:.2f} s = {summary['per_s']:.0f}/s, "
+        f"{summary['refused']} clean out-of-stock, errors {errors or 0}, "
+        f"p95 {summary['p95_ms']:.1f} ms, max {summary['max_ms']:.1f} ms"
+    )
+    return summary
+
+
+def stock_row(level_id: int) -> tuple[int, int]:
+    from inventory.models import StockLevel
+
+    level = StockLevel.objects.get(pk=level_id)
+    return level.on_hand, level.reserved
+
+
+def main(argv: list[str]) -> int:
+    import os
+
+    clients = int(flag(argv, "clients", "64"))
+    stock = int(flag(argv, "stock", "1000"))
+    rounds = max(1, int(flag(argv, "rounds", "2")))
+    setup_django("bench")
+    from bench.order_intake import invariant_violations, reset_orders
+
+    level_id = prepare(stock)
+    url = os.environ["DATABASE_URL"]
+    log(f"{clients} clients (processes) buy 1 of {stock} units of one SKU; {rounds} rounds of each kind")
+    service_runs: list[dict[str, Any]] = []
+    raw_runs: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for round_no in range(rounds):
+        reset_orders()
+        raw = run("raw", raw_client, clients, (url, level_id))
+        on_hand, reserved = stock_row(level_id)
+        if reserved != min(stock, on_hand) or raw["successes"] != stock:
+            problems.append(f"raw round {round_no}: {raw['successes']} sold, reserved {reserved} of {on_hand}")
+        raw_runs.append(raw)
+        reset_orders()
+        service = run("service", service_client, clients, (f"hot{round_no}",))
+        on_hand, reserved = stock_row(level_id)
+        if service["successes"] != stock or reserved != stock:
+            problems.append(f"service round {round_no}: {service['successes']} sold, reserved {reserved} of {on_hand}")
+        problems.extend(invariant_violations())
+        service_runs.append(service)
+    reset_orders()
+    for problem in problems:
+        log(f"  {problem}")
+
+    def rate(runs: list[dict[str, Any]]) -> float:
+        return sum(r["successes"] for r in runs) / sum(r["seconds"] for r in runs)
+
+    per_s, raw_per_s = rate(service_runs), rate(raw_runs)
+    max_wait = max(r["max_ms"] for r in service_runs)
+    errors = sum(sum(r["errors"].values()) for r in service_runs)
+    successes = min(r["successes"] for r in service_runs)
+    bench_line(
+        NAME,
+        successes=successes,
+        per_s=per_s,
+        raw_per_s=raw_per_s,
+        ratio=per_s / raw_per_s if raw_per_s else float("nan"),
+        max_wait_ms=max_wait,
+        p95_ms=max(r["p95_ms"] for r in service_runs),
+        errors=errors,
+        clients=clients,
+        oversell=len(problems),
+    )
+    return 1 if problems or errors or max_wait > MAX_WAIT_MS else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
