@@ -5,7 +5,9 @@ If the broker is unreachable the request still succeeds; `drain()` (a beat task 
 seconds, and `./scoms manage drain_outbox`) publishes what is pending, claiming rows with
 `FOR UPDATE SKIP LOCKED` so several drainers never double-send. Tasks declared with
 `outbox_task` claim their message row in their own transaction, so their database effects
-happen exactly once even when a message is delivered twice.
+happen exactly once even when a message is delivered twice. If the database goes away under
+such a task (or a deadlock/timeout ends its transaction), the task is retried with backoff;
+after the last retry the message stays unprocessed and `drain` republishes it later.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import current_app, shared_task
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -29,6 +31,9 @@ logger = logging.getLogger(__name__)
 # have lost it: Redis restarted without persistence, or a worker died before acking).
 REPUBLISH_AFTER = timedelta(minutes=10)
 MAX_ATTEMPTS = 50
+# A task whose database connection failed is retried after 1, 2, 4 … 60 s, this many times
+# (about seven minutes in all); then REPUBLISH_AFTER and `drain` take over.
+DATABASE_RETRIES = 10
 
 
 def enqueue(
@@ -167,7 +172,11 @@ def outbox_task(*task_args: Any, **task_options: Any) -> Callable:
     """Declare a Celery task that may be enqueued through the outbox.
 
     Called through the outbox (with `_outbox_id`), the body runs in a transaction that first
-    claims the message row; a duplicate delivery finds it processed (or locked) and does nothing.
+    claims the message row; a duplicate delivery waits for the one in progress, then finds the
+    row processed and does nothing. It waits rather than skips the locked row: the lock may
+    also be a `drain` or `publish` that has sent this very message and not yet committed, and
+    skipping would drop the message until REPUBLISH_AFTER. A database error (connection lost,
+    deadlock) rolls the claim back and retries the task with backoff.
     Called directly (`.delay()` or as a function) it just runs.
     """
 
@@ -176,22 +185,30 @@ def outbox_task(*task_args: Any, **task_options: Any) -> Callable:
         def run(*args: Any, _outbox_id: int | None = None, **kwargs: Any) -> Any:
             if _outbox_id is None:
                 return func(*args, **kwargs)
-            with transaction.atomic():
-                message = (
-                    OutboxMessage.objects.select_for_update(skip_locked=True)
-                    .filter(pk=_outbox_id, processed_at__isnull=True)
-                    .first()
-                )
-                if message is None:
-                    logger.info("outbox: message %s already processed or in progress", _outbox_id)
-                    return None
-                result = func(*args, **kwargs)
-                message.processed_at = timezone.now()
-                message.save(update_fields=["processed_at"])
-                return result
+            try:
+                return _run_claimed(func, _outbox_id, args, kwargs)
+            except (OperationalError, InterfaceError) as exc:
+                retries = task.request.retries
+                if retries >= DATABASE_RETRIES:
+                    raise  # the message stays unprocessed: drain republishes it after REPUBLISH_AFTER
+                logger.warning("outbox: message %s hit a database error (%s); retrying", _outbox_id, exc)
+                raise task.retry(exc=exc, countdown=min(2**retries, 60), max_retries=DATABASE_RETRIES) from exc
 
-        return shared_task(**task_options)(run)
+        task = shared_task(**task_options)(run)
+        return task
 
     if task_args and callable(task_args[0]):
         return decorator(task_args[0])
     return decorator
+
+
+def _run_claimed(func: Callable, outbox_id: int, args: tuple, kwargs: dict[str, Any]) -> Any:
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().filter(pk=outbox_id, processed_at__isnull=True).first()
+        if message is None:
+            logger.info("outbox: message %s already processed", outbox_id)
+            return None
+        result = func(*args, **kwargs)
+        message.processed_at = timezone.now()
+        message.save(update_fields=["processed_at"])
+        return result
