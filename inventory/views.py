@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.exceptions import DomainError
 from core.pagination import PAGE_SIZES, keyset_page, page_size_from, peek_page
 from core.permissions import portal_view
-from inventory import selectors, services
+from inventory import panels, selectors, services
 from inventory.filters import LedgerFilter, ProductFilter
 from inventory.forms import CycleCountForm, StockAdjustmentForm, StockTransferForm
 from inventory.models import Product
@@ -83,6 +83,10 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "ledger_filter": ledger_filter,
         "can_change_stock": request.user.has_perm(CHANGE_STOCK),
     }
+    if not _is_partial(request):
+        # Panels of higher apps (e.g. purchasing's demand forecast); the ledger fragment needs none.
+        context["panels"] = panels.product_panels(product=product, request=request)
+        context["panel_scripts"] = panels.panel_scripts(context["panels"])
     return _render(request, "inventory/product_detail.html", "inventory/partials/ledger.html", context)
 
 

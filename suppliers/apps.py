@@ -12,10 +12,11 @@ class SuppliersConfig(AppConfig):
         from core.selectors import register_dashboard_tiles
         from inventory import hooks
         from inventory.selectors import LOW_STOCK_PROVIDERS
-        from suppliers import demo, selectors
+        from suppliers import demo, panels, selectors
 
         hooks.register_supply_date_provider(selectors.expected_supply_dates)
         if selectors.low_stock_rows not in LOW_STOCK_PROVIDERS:
             LOW_STOCK_PROVIDERS.append(selectors.low_stock_rows)
         register_demo_seeder("suppliers", demo.seed)
         register_dashboard_tiles("purchasing", selectors.dashboard_tiles)
+        panels.register()  # demand forecast + reorder policies on the inventory product page
