@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, connections, models
 from django.db.models.expressions import DatabaseDefault
 
 from inventory.models import Product
@@ -111,14 +111,39 @@ def read(*, channel: str, external_ref: str, email: str, skus: set[str]) -> Inta
 
 
 # --- the write --------------------------------------------------------------------------------
-def _columns(model: type[models.Model], sample: models.Model, links: Sequence[str]) -> list[models.Field]:
-    """The columns an INSERT of `sample` writes: all concrete ones except the primary key,
-    generated columns, columns left to their database default, and `links` (set from SQL)."""
-    return [
+@dataclass(frozen=True)
+class _InsertShape:
+    """What an INSERT of one model writes; worked out once per model and set of columns."""
+
+    fields: tuple[models.Field, ...]
+    placeholders: str  # "%s, %s, …" for the fields (INSERT … VALUES takes the column types)
+    head: str  # 'INSERT INTO "table" ("a", "b", …, "link")'
+    returning: str
+
+
+_shapes: dict[tuple, _InsertShape] = {}
+
+
+def _shape(model: type[models.Model], sample: models.Model, links: tuple[str, ...], also_return: tuple[str, ...]) -> _InsertShape:
+    """All concrete columns except the primary key, generated columns, columns left to their
+    database default (as in `sample`), and `links` (filled from SQL, last)."""
+    fields = tuple(
         f for f in model._meta.concrete_fields
         if not f.primary_key and not f.generated and f.attname not in links
         and not isinstance(getattr(sample, f.attname), DatabaseDefault)
-    ]
+    )
+    key = (model, tuple(f.attname for f in fields), links, also_return, connection.alias)
+    shape = _shapes.get(key)
+    if shape is None:
+        quote = connection.ops.quote_name
+        columns = [f.column for f in fields] + [model._meta.get_field(attname).column for attname in links]
+        shape = _shapes[key] = _InsertShape(
+            fields=fields,
+            placeholders=", ".join(["%s"] * len(fields)),
+            head=f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)})",
+            returning=", ".join([_returning(model), *(quote(column) for column in also_return)]),
+        )
+    return shape
 
 
 def _insert_cte(
@@ -128,28 +153,23 @@ def _insert_cte(
     """`name AS (INSERT INTO table (…) VALUES (…), … RETURNING <db_returning columns>)`.
 
     Values are prepared as Model.save/bulk_create prepare them (`pre_save`, then
-    `get_db_prep_save`) and cast to the column type; `links` gives per column the SQL (with
+    `get_db_prep_save`); `links` gives per column the SQL (with
     params) of each row's value, e.g. the id returned by an earlier part of the statement;
     `also_return` names columns later parts of the statement look up.
     """
-    fields = _columns(model, objs[0], list(links))
-    columns = [f.column for f in fields] + [model._meta.get_field(attname).column for attname in links]
+    shape = _shape(model, objs[0], tuple(links), tuple(also_return))
+    db = connections[connection.alias]  # resolve the thread-local proxy once, not per value
     rows, params = [], []
     for index, obj in enumerate(objs):
-        cells = []
-        for f in fields:
-            cells.append(f"CAST(%s AS {f.db_type(connection)})")
-            params.append(f.get_db_prep_save(f.pre_save(obj, add=True), connection=connection))
+        params.extend(f.get_db_prep_save(f.pre_save(obj, add=True), connection=db) for f in shape.fields)
+        cells = [shape.placeholders] if shape.fields else []
         for attname in links:
             sql, link_params = links[attname][index]
             cells.append(sql)
             params.extend(link_params)
         rows.append(f"({', '.join(cells)})")
-    returning = ", ".join([_returning(model), *(connection.ops.quote_name(column) for column in also_return)])
-    quote = connection.ops.quote_name
     # Identifiers come from model metadata; every value is a parameter.
-    table, column_list = quote(model._meta.db_table), ", ".join(quote(c) for c in columns)
-    sql = f"{name} AS (INSERT INTO {table} ({column_list}) VALUES {', '.join(rows)} RETURNING {returning})"  # noqa: S608
+    sql = f"{name} AS ({shape.head} VALUES {', '.join(rows)} RETURNING {shape.returning})"
     return sql, params
 
 
