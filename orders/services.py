@@ -32,6 +32,7 @@ from orders.statuses import (
     CANCELLABLE_STATUSES,
     MODIFIABLE_STATUSES,
     SHIPPABLE_STATUSES,
+    AllocationStrategy,
     EventKind,
     OrderStatus,
     can_transition,
@@ -672,6 +673,14 @@ def modify_order(
                 setattr(address, attr, value)
             address.save()
             changes["ship_to"] = str(address)
+            if lines is None and order.allocation_strategy == AllocationStrategy.NEAREST and current_lines:
+                # A new destination may have a nearer warehouse: re-reserve the same lines.
+                by_id = Product.objects.in_bulk({line.product_id for line in current_lines})
+                products = {by_id[line.product_id].sku: by_id[line.product_id] for line in current_lines}
+                lines = [
+                    LineInput(sku=by_id[line.product_id].sku, quantity=line.quantity, unit_price=line.unit_price)
+                    for line in current_lines
+                ]
         if lines is not None:
             # Lock the stock rows of the old and the new products together, in lock order, first:
             # releasing (old rows) and then reserving (new rows) would take locks out of order and
