@@ -2,10 +2,12 @@
 
 A beat job computes its slot (the day for the nightly run, the hour for the critical run), so two
 beat schedulers firing the same slot share one JobRun row. The worker that runs it holds a
-session advisory lock on the row's id while planning: a duplicate delivery finds it taken (or
-the row finished) and does nothing. If a worker dies mid-run, PostgreSQL drops its lock and
-rolls back its transaction; the redelivered task (acks_late) runs the slot again, and the
-planner, being idempotent, creates each needed line once.
+session advisory lock on the row's id while planning: a duplicate delivery waits for that lock,
+then finds the row finished and does nothing. If a worker dies mid-run, PostgreSQL drops its
+lock and rolls back its transaction; the redelivered task (acks_late) runs the slot again, and
+the planner, being idempotent, creates each needed line once. The redelivery must wait rather
+than give up on a taken lock: a killed worker's backend keeps the lock until it notices its
+client is gone, which is only when its current statement ends (tests/test_reliability_worker.py).
 """
 
 from __future__ import annotations
@@ -59,10 +61,10 @@ def request_manual_run(*, user: Any = None) -> JobRun:
     return run
 
 
-def _try_lock(job_run_id: int) -> bool:
+def _lock(job_run_id: int) -> None:
+    """Wait for the JobRun's lock: held by a live run of it, or by a dead worker's session."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_CLASS, job_run_id % 2_147_483_647])
-        return bool(cursor.fetchone()[0])
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_CLASS, job_run_id % 2_147_483_647])
 
 
 def _unlock(job_run_id: int) -> None:
@@ -73,12 +75,10 @@ def _unlock(job_run_id: int) -> None:
 def execute_replenishment_run(
     *, job_run_id: int, critical_only: bool = False, user_id: int | None = None,
 ) -> dict[str, Any] | None:
-    """Run the planner for this JobRun unless it already ran or runs elsewhere right now."""
+    """Run the planner for this JobRun once: wait while it runs elsewhere, skip it once finished."""
     from suppliers.planner import run_replenishment
 
-    if not _try_lock(job_run_id):
-        logger.info("replenishment run %s is in progress elsewhere", job_run_id)
-        return None
+    _lock(job_run_id)
     try:
         run = JobRun.objects.filter(pk=job_run_id).first()
         if run is None or run.finished_at is not None:
