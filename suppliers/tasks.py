@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from core.outbox import outbox_task
 from suppliers import jobs
 from suppliers.models import PurchaseOrder
 
 
+# A lost database connection (or a deadlock) ends the planning transaction with nothing
+# written: retry 12 times with jittered backoff (at most a minute apart); the JobRun row
+# keeps the slot to one completed run.
 @shared_task(name="suppliers.tasks.run_replenishment_task", ignore_result=True, acks_late=True,
-             reject_on_worker_lost=True)
+             reject_on_worker_lost=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=True,
+             retry_backoff_max=60, max_retries=12)
 def run_replenishment_task(
     job: str = jobs.NIGHTLY, critical_only: bool = False, slot: str | None = None,
     job_run_id: int | None = None, user_id: int | None = None, _outbox_id: int | None = None,

@@ -19,11 +19,13 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psutil
+import psycopg
 import pytest
 from django.core.mail.backends import filebased
 
@@ -360,3 +362,49 @@ def assert_orders_whole() -> None:
         task_name="orders.tasks.order_placed_task").values_list("kwargs", flat=True)]
     assert sorted(outboxed) == sorted(order_ids), "each order enqueues its confirmation exactly once"
     assert_stock_invariants()
+
+
+# --- replenishment ----------------------------------------------------------------------------
+NEEDS = 5
+
+
+@contextlib.contextmanager
+def planner_held(database_url: str) -> Iterator[None]:
+    """Hold the planner's advisory lock from another connection until the block ends."""
+    from suppliers.planner import PLANNER_LOCK_KEY
+
+    holder = psycopg.connect(database_url, autocommit=True)
+    try:
+        holder.execute("SELECT pg_advisory_lock(%s)", [PLANNER_LOCK_KEY])
+        yield
+    finally:
+        holder.close()  # ends the session: the lock is released
+
+
+def policies_below_reorder_level() -> None:
+    """NEEDS products in warehouse R8 with no stock and a min/max policy: one PO line each."""
+    from inventory.tests.factories import ProductFactory, WarehouseFactory
+    from suppliers.tests.factories import ReorderPolicyFactory, SupplierFactory, offer
+
+    warehouse, supplier = WarehouseFactory(code="R8"), SupplierFactory(code="r8")
+    for number in range(NEEDS):
+        product = ProductFactory(sku=f"R8-{number}")
+        offer(product, supplier)
+        ReorderPolicyFactory(product=product, warehouse=warehouse, min_quantity=5, max_quantity=25)
+
+
+def planner_waiting_on_its_lock() -> bool:
+    """Some other session waits on an advisory lock (the planner's, held by planner_held)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                       "AND wait_event = 'advisory' AND pid <> pg_backend_pid()")
+        return cursor.fetchone()[0] == 1
+
+
+def assert_one_line_per_need() -> None:
+    from suppliers.models import PurchaseOrderLine
+
+    lines = list(PurchaseOrderLine.objects.values_list("product__sku", "warehouse__code"))
+    assert sorted(lines) == sorted((f"R8-{number}", "R8") for number in range(NEEDS))

@@ -14,7 +14,8 @@ Proved here:
   the invariant check is green, and a client that retries its 503s by external_ref ends with
   exactly one order per reference;
 - a task whose connection dies mid-transaction is retried and, once the database is back,
-  runs exactly once (one e-mail, outbox message processed).
+  runs exactly once (one e-mail, outbox message processed); so does the replenishment job
+  (its slot finishes once, one PO line per need).
 
 `OUTAGE_SECONDS` sets how long the database stays away (RELIABILITY.md says 30 s; the suite
 uses a few seconds — the behaviour does not change with the length, only the number of 503s).
@@ -33,20 +34,26 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from core.models import OutboxMessage
+from core.models import JobRun, OutboxMessage
 from orders.models import SalesOrder
 from orders.tests.factories import place
+from suppliers import jobs
 from tests.conftest import wait_until
 from tests.reliability_helpers import (
     EMAIL_BACKEND,
+    NEEDS,
     ORDERS_URL,
     Answer,
     CeleryWorker,
     ServerProcess,
     TcpProxy,
     api_token,
+    assert_one_line_per_need,
     assert_orders_whole,
     order_body,
+    planner_held,
+    planner_waiting_on_its_lock,
+    policies_below_reorder_level,
     sent_subjects,
     stock_for_intake,
 )
@@ -217,3 +224,41 @@ def test_task_whose_database_connection_dies_mid_transaction_is_retried_and_runs
     worker.stop()
     assert sorted(sent_subjects(mail)) == sorted(f"Your order {order.number}" for order in (first, second)), \
         worker.output()[-4000:]
+
+
+@pytest.mark.worker
+def test_replenishment_whose_database_goes_away_mid_run_is_retried_and_finishes_once(
+    database_proxy, private_redis, private_celery_app, test_database_url, tmp_path,
+    outage_seconds: float = OUTAGE_SECONDS,
+):
+    # Given the nightly replenishment running in a worker whose database is the proxy
+    policies_below_reorder_level()
+    worker = CeleryWorker(
+        database_url=database_proxy.database_url(connection.settings_dict), redis_url=private_redis.url,
+        log_path=tmp_path / "worker.log", DB_CONNECT_TIMEOUT="2",
+    )
+    try:
+        with planner_held(test_database_url):  # keeps the run inside its planning transaction
+            worker.start()
+            private_celery_app.send_task(jobs.TASK, kwargs={"job": jobs.NIGHTLY, "slot": "2026-03-01"})
+            wait_until(planner_waiting_on_its_lock, timeout=20)
+
+            # When the database goes away mid-run
+            database_proxy.cut()
+            wait_until(lambda: "retry: Retry in" in worker.output(), timeout=20)
+            time.sleep(outage_seconds)
+        # And comes back
+        database_proxy.restore()
+
+        # Then the retried task finishes the slot once, with one PO line per need
+        def finished() -> bool:
+            worker.check_alive()
+            return JobRun.objects.filter(job=jobs.NIGHTLY, finished_at__isnull=False).exists()
+
+        wait_until(finished, timeout=60)
+    finally:
+        worker.stop()
+    run = JobRun.objects.get(job=jobs.NIGHTLY)
+    assert run.result["state"] == "done", (run.result, worker.output()[-3000:])
+    assert run.result["created_lines"] == NEEDS
+    assert_one_line_per_need()

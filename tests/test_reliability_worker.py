@@ -26,29 +26,29 @@ the outbox claim lets the work happen once.
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from core import outbox
 from core.models import JobRun, WorkerHeartbeat
-from inventory.tests.factories import ProductFactory, WarehouseFactory
 from suppliers import jobs
-from suppliers.models import PurchaseOrderLine
-from suppliers.planner import PLANNER_LOCK_KEY
-from suppliers.tests.factories import ReorderPolicyFactory, SupplierFactory, offer
 from tests.conftest import wait_until
-from tests.reliability_helpers import CeleryWorker
+from tests.reliability_helpers import (
+    NEEDS,
+    CeleryWorker,
+    assert_one_line_per_need,
+    planner_held,
+    planner_waiting_on_its_lock,
+    policies_below_reorder_level,
+)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-NEEDS = 5
 HEARTBEAT_TASK = "core.tasks.worker_heartbeat_task"
 SLOT = "2026-02-01"
 
@@ -70,32 +70,6 @@ def start_worker(private_redis, test_database_url: str, tmp_path: Path) -> Itera
         worker.stop()
 
 
-@contextlib.contextmanager
-def planner_held(database_url: str) -> Iterator[None]:
-    """Hold the planner's advisory lock from another connection until the block ends."""
-    holder = psycopg.connect(database_url, autocommit=True)
-    try:
-        holder.execute("SELECT pg_advisory_lock(%s)", [PLANNER_LOCK_KEY])
-        yield
-    finally:
-        holder.close()  # ends the session: the lock is released
-
-
-def policies_below_reorder_level() -> None:
-    warehouse, supplier = WarehouseFactory(code="R8"), SupplierFactory(code="r8")
-    for number in range(NEEDS):
-        product = ProductFactory(sku=f"R8-{number}")
-        offer(product, supplier)
-        ReorderPolicyFactory(product=product, warehouse=warehouse, min_quantity=5, max_quantity=25)
-
-
-def planner_waiting_on_its_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                       "AND wait_event = 'advisory' AND pid <> pg_backend_pid()")
-        return cursor.fetchone()[0] == 1
-
-
 def received(worker: CeleryWorker, task_name: str) -> int:
     """How many times the worker's log says it received a `task_name` message."""
     return sum(1 for line in worker.output().splitlines() if f"Task {task_name}[" in line and line.endswith("received"))
@@ -108,11 +82,6 @@ def fire_nightly_slot(app) -> None:
 
 def nightly_run() -> JobRun | None:
     return JobRun.objects.filter(job=jobs.NIGHTLY, slot=SLOT).first()
-
-
-def assert_one_line_per_need() -> None:
-    lines = list(PurchaseOrderLine.objects.values_list("product__sku", "warehouse__code"))
-    assert sorted(lines) == sorted((f"R8-{number}", "R8") for number in range(NEEDS))
 
 
 def test_replenishment_rerun_after_its_pool_process_is_killed_creates_each_line_once(
