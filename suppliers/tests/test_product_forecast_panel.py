@@ -23,6 +23,7 @@ from suppliers import panels
 from suppliers.forecasting import forecast_vs_actual
 from suppliers.statuses import PolicyMethod
 from suppliers.tests.factories import ReorderPolicyFactory, SupplierFactory
+from tests.browser.conftest import browser, console_messages, page  # noqa: F401 — browser fixtures
 
 CHART_JS = "vendor/chartjs-4.6.1/chart.umd.min.js"
 CHART_DATA = re.compile(r'<script id="forecast-chart-data" type="application/json">(.*?)</script>', re.S)
@@ -204,3 +205,36 @@ def test_product_page_with_the_panel_is_constant_in_queries(client, make_user, s
     # Then the number of queries is the same
     assert len(response.context["ledger"].items) == 100
     assert len(response.context["panels"][0].context["policies"]) == 3
+
+
+# --- in a real browser: Chart.js draws under the strict CSP -------------------------------------
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_chart_draws_in_the_browser_without_console_errors(page, make_user, console_messages):  # noqa: F811
+    from tests.browser.test_order_flow import page_errors
+
+    # Given a product with history and a Purchasing user who logs in
+    product = ProductFactory(sku="SKU-CHART")
+    warehouse = WarehouseFactory(code="SH1")
+    today = timezone.localdate()
+    for offset in range(1, 60):
+        ship(product, warehouse, today - timedelta(days=offset), 2 + offset % 7)
+    make_user(roles.PURCHASING, username="buyer", password="pw-Test-12345")
+    page.goto(f"/accounts/login/?next=/inventory/products/{product.pk}/")
+    page.fill("#id_username", "buyer")
+    page.fill("#id_password", "pw-Test-12345")
+    page.click("button[type=submit]")
+
+    # When the product page has loaded its scripts
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('forecast-chart'))")
+
+    # Then the chart holds both series over the 42 days, and the page logged no error (CSP included)
+    drawn = page.evaluate(
+        "() => { const chart = Chart.getChart(document.getElementById('forecast-chart'));"
+        " return [chart.data.labels.length, chart.data.datasets.length]; }"
+    )
+    assert drawn == [42, 2]
+    assert page.locator("#forecast-chart").bounding_box()["height"] > 100
+    page.click("#forecast-table summary")
+    assert page.locator("#forecast-table tbody tr").count() == 42
+    assert page_errors(console_messages) == []
