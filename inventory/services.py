@@ -195,6 +195,19 @@ def stock_receive(
     return _post([_Change(product_id, warehouse_id, quantity, kind)], reason=reason, reference=reference, user=user)[0]
 
 
+def stock_receive_many(
+    *, lines: Iterable[StockLine], reference: str = "", reason: str = "", user: Any = None,
+    kind: str = MovementKind.RECEIPT,
+) -> list[StockMovement]:
+    """Goods in for many stock rows at once (opening balances, bulk loads): one transaction,
+    rows locked in order, one ledger row per stock row, one stock_arrived hook call."""
+    merged = _merge(lines)
+    return _post(
+        [_Change(line.product_id, line.warehouse_id, line.quantity, kind) for line in merged],
+        reason=reason, reference=reference, user=user,
+    )
+
+
 def stock_adjust(
     *, product: Product | int, warehouse: Warehouse | int, quantity: int, reason: str,
     user: Any = None, reference: str = "",
