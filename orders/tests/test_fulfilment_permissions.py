@@ -11,6 +11,7 @@ from core import roles
 from inventory.tests.factories import ProductFactory, WarehouseFactory, give_stock
 from orders import services
 from orders.tests.factories import place
+from tests.browser.conftest import browser  # noqa: F401 — the chromium fixture
 
 FULFIL = "orders.fulfil_salesorder"
 
@@ -132,3 +133,39 @@ def test_operations_keeps_every_action(client, make_user, allocated_order):
     assert client.post(action_url(allocated_order, "cancel"), {"reason": "customer called"}).status_code == 302
     allocated_order.refresh_from_db()
     assert allocated_order.status == "cancelled"
+
+
+# --- in a real browser, on a phone-sized screen ------------------------------------------------
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_warehouse_fulfils_an_order_on_a_phone(browser, live_server, make_user):  # noqa: F811
+    from playwright.sync_api import expect
+
+    # Given an allocated order and a Warehouse user on a 390 px wide screen
+    give_stock(ProductFactory(sku="SKU-PHONE"), WarehouseFactory(code="SH1"), 5)
+    order = place(("SKU-PHONE", 2)).order
+    make_user(roles.WAREHOUSE, username="picker", password="pw-Test-12345")
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        page.goto(f"/accounts/login/?next=/orders/{order.pk}/")
+        page.fill("#id_username", "picker")
+        page.fill("#id_password", "pw-Test-12345")
+        page.click("button[type=submit]")
+
+        # When they start picking, ship and mark the order delivered from its page
+        for action, status in [("pick", "Picking"), ("ship", "Shipped"), ("deliver", "Delivered")]:
+            page.click(f'button[data-action="{action}"]')
+            expect(page.locator("#order-status")).to_contain_text(status)
+            # the lines are readable without sideways scrolling, and nothing cancels or edits
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            expect(page.locator("#order-lines-compact")).to_be_visible()
+            expect(page.locator("#cancel-form")).to_have_count(0)
+
+        # Then the order is delivered and the line shows its shipped units
+        expect(page.locator("#order-lines-compact")).to_contain_text("SKU-PHONE")
+    finally:
+        context.close()
+    order.refresh_from_db()
+    assert order.status == "delivered"
