@@ -12,7 +12,7 @@ Then, in the same run:
   sql     — the limit: ONE hand-written SQL statement that computes every reorder quantity the
             planner would (demand mean/sigma of the 90 days, lead time of the preferred / fastest offer,
             ROP + safety stock, order-up-to, supplier choice with price breaks and landed cost,
-            MOQ/pack rounding), fetched to the client; timed after one warm-up run;
+            MOQ/pack rounding), fetched to the client; best of two runs after a warm-up;
   planner — `suppliers.planner.run_replenishment()` over all policies, including its demand
             forecast and the draft purchase orders it writes;
   check   — the same statement fed with the planner's own demand figures (its forecast, as floats)
@@ -22,7 +22,7 @@ Then, in the same run:
   incr.   — 1 % of the products (all their warehouses) ship more today; the planner runs with
             `product_ids` of those: `incremental_ratio` = its time / the full run's.
 
-    ./scoms bench replenishment [--products 20000] [--keep] [--profile]
+    ./scoms bench replenishment [--products=20000] [--keep] [--profile]
 
 `--profile` runs the full planner under cProfile and prints the top functions to stderr.
 Closing line: `BENCH replenishment policies=… planner_s=… sql_s=… ratio=… second_run_lines=…
@@ -137,6 +137,30 @@ def copy_models(model: Any, objects: list[Any]) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+@contextlib.contextmanager
+def indexes_dropped(table: str) -> Any:
+    """Load without index maintenance (as pg_restore does): drop the secondary indexes, then
+    build them again from their own definitions."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+            "WHERE i.schemaname = current_schema() AND i.tablename = %s AND NOT EXISTS ("
+            "  SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)", [table],
+        )
+        definitions = cursor.fetchall()
+        for name, _definition in definitions:
+            cursor.execute(f'DROP INDEX "{name}"')
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET maintenance_work_mem = '256MB'")
+            for _name, definition in definitions:
+                cursor.execute(definition)
+
+
 # --- the data ---------------------------------------------------------------------------------
 def build_data(products: int) -> dict[str, Any]:
     """Load the whole data set; returns ids and figures the phases need."""
@@ -214,7 +238,7 @@ def build_data(products: int) -> dict[str, Any]:
         for offset in range(HISTORY_DAYS)
     ]
     columns = list(MOVEMENT_COLUMNS)
-    with Stopwatch() as watch:
+    with Stopwatch() as watch, indexes_dropped("inventory_stockmovement"):
         copy_text("inventory_stockmovement", columns, "".join(
             f"{product}\t{warehouse}\topening_balance\t{amount}\t{amount}\t\tbench\t\\N\t{opening_at}\tbench\n"
             for product, warehouse, amount in zip(pair_products, pair_warehouses, opening.tolist(), strict=True)
@@ -426,10 +450,12 @@ def run_limit(*, demand: dict[tuple[int, int], Any] | None = None) -> dict[int, 
 
     sql, params = limit_sql(demand=demand)
     with transaction.atomic(), connection.cursor() as cursor:
-        # The limit at its best: JIT compilation costs seconds and buys nothing here, and the
-        # 90-day aggregate fits in memory with a larger work_mem.
+        # The limit at its best: JIT compilation costs seconds and buys nothing here; the
+        # (pair, day) grouping of millions of ledger rows is faster sorted (in parallel) than
+        # hashed, and sorts in memory with a larger work_mem.
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute("SET LOCAL work_mem = '1GB'")
+        cursor.execute("SET LOCAL enable_hashagg = off")
         cursor.execute(sql, params)
         return {row[0]: (row[1], int(row[2]), row[3]) for row in cursor.fetchall()}
 
@@ -524,15 +550,19 @@ def _run(*, products: int, profile: bool) -> int:
     log(f"loaded {data['policies']:,} policies, {data['movements']:,} ledger rows in {load.seconds:.1f} s")
 
     run_limit()  # warm-up: the same pages the planner reads come into the cache
-    with Stopwatch() as sql_watch:
-        limit = run_limit()
-    log(f"sql limit: {len(limit):,} reorder lines in {sql_watch.seconds:.2f} s")
+    sql_seconds = []
+    for _attempt in range(2):  # the best of two: the limit is the floor, noise only raises it
+        with Stopwatch() as sql_watch:
+            limit = run_limit()
+        sql_seconds.append(sql_watch.seconds)
+    sql_s = min(sql_seconds)
+    log(f"sql limit: {len(limit):,} reorder lines in {sql_s:.2f} s (best of {', '.join(f'{x:.2f}' for x in sql_seconds)})")
 
     try:
         from suppliers.planner import run_replenishment
     except ImportError as exc:
         log(f"suppliers.planner is not there yet ({exc}); only the limit was measured")
-        bench_line(NAME, policies=data["policies"], planner_s=float("nan"), sql_s=sql_watch.seconds,
+        bench_line(NAME, policies=data["policies"], planner_s=float("nan"), sql_s=sql_s,
                    ratio=float("nan"), second_run_lines=-1, incremental_ratio=float("nan"), sql_lines=len(limit))
         return 1
 
@@ -565,13 +595,13 @@ def _run(*, products: int, profile: bool) -> int:
     log(f"incremental: {len(changed)} products changed → {incremental.created_lines} new, "
         f"{incremental.updated_lines} updated lines in {incremental_watch.seconds:.2f} s")
 
-    ratio = planner_watch.seconds / sql_watch.seconds
+    ratio = planner_watch.seconds / sql_s
     incremental_ratio = incremental_watch.seconds / planner_watch.seconds
     print(f"replenishment: {data['policies']:,} policies; planner {planner_watch.seconds:.2f} s vs one SQL statement "
-          f"{sql_watch.seconds:.2f} s (ratio {ratio:.2f}); second run {second.created_lines} lines; "
+          f"{sql_s:.2f} s (ratio {ratio:.2f}); second run {second.created_lines} lines; "
           f"incremental {incremental_watch.seconds:.2f} s ({incremental_ratio:.3f} of full); check mismatched {mismatched}")
     bench_line(
-        NAME, policies=data["policies"], planner_s=planner_watch.seconds, sql_s=sql_watch.seconds, ratio=ratio,
+        NAME, policies=data["policies"], planner_s=planner_watch.seconds, sql_s=sql_s, ratio=ratio,
         second_run_lines=second.created_lines, incremental_ratio=incremental_ratio,
         created_lines=result.created_lines, created_pos=result.created_pos, sql_lines=len(limit),
         mismatched=mismatched, second_run_s=second_watch.seconds, incremental_s=incremental_watch.seconds,
