@@ -23,6 +23,7 @@ uses a few seconds — the behaviour does not change with the length, only the n
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -31,14 +32,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.http import HttpResponse
 from django.test import Client
 
+from core.middleware import DatabaseUnavailableMiddleware, is_database_unavailable
 from core.models import JobRun, OutboxMessage
 from orders.models import SalesOrder
 from orders.tests.factories import place
 from suppliers import jobs
-from tests.conftest import wait_until
+from tests.conftest import free_port, wait_until
 from tests.reliability_helpers import (
     EMAIL_BACKEND,
     NEEDS,
@@ -262,3 +265,57 @@ def test_replenishment_whose_database_goes_away_mid_run_is_retried_and_finishes_
     assert run.result["state"] == "done", (run.result, worker.output()[-3000:])
     assert run.result["created_lines"] == NEEDS
     assert_one_line_per_need()
+
+
+# --- how the middleware answers (real database errors, no server) ------------------------------
+def refused_connection_error() -> OperationalError:
+    """The error Django raises when PostgreSQL refuses connections (here: a port nobody serves)."""
+    elsewhere = connection.copy()
+    elsewhere.settings_dict = {**elsewhere.settings_dict, "HOST": "127.0.0.1", "PORT": str(free_port())}
+    with pytest.raises(OperationalError) as caught:
+        elsewhere.ensure_connection()
+    return caught.value
+
+
+def statement_timeout_error() -> OperationalError:
+    with pytest.raises(OperationalError) as caught, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = 1")
+        cursor.execute("SELECT pg_sleep(1)")
+    return caught.value
+
+
+def body(response: HttpResponse) -> dict:
+    return json.loads(response.content)
+
+
+def middleware_answer(request, exception) -> HttpResponse | None:
+    return DatabaseUnavailableMiddleware(lambda _request: HttpResponse()).process_exception(request, exception)
+
+
+def test_lost_database_answers_503_json_to_api_clients_and_a_page_to_people(rf):
+    error = refused_connection_error()
+    assert is_database_unavailable(error)
+
+    api = middleware_answer(rf.post("/api/v1/orders/"), error)
+    assert (api.status_code, api["Content-Type"], api["Retry-After"]) == (503, "application/json", "5")
+    assert body(api)["code"] == "database_unavailable"
+
+    asked_for_json = middleware_answer(rf.get("/orders/", HTTP_ACCEPT="application/json"), error)
+    assert asked_for_json.status_code == 503 and body(asked_for_json)["code"] == "database_unavailable"
+
+    page = middleware_answer(rf.get("/orders/", HTTP_ACCEPT="text/html,*/*"), error)
+    assert page.status_code == 503 and page["Content-Type"].startswith("text/html")
+    assert b"503" in page.content and page["Retry-After"] == "5"
+
+
+@pytest.mark.django_db
+def test_contention_errors_get_a_short_retry_after_and_their_own_code(rf):
+    error = statement_timeout_error()
+    assert not is_database_unavailable(error)
+    api = middleware_answer(rf.post("/api/v1/orders/"), error)
+    assert (api.status_code, api["Retry-After"], body(api)["code"]) == (503, "1", "database_busy")
+
+
+def test_other_errors_are_left_to_the_usual_handling(rf):
+    assert middleware_answer(rf.post("/api/v1/orders/"), IntegrityError("duplicate key")) is None
+    assert middleware_answer(rf.post("/api/v1/orders/"), ValueError("a bug")) is None
