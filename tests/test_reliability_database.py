@@ -118,7 +118,7 @@ def test_database_outage_during_order_intake_answers_503_and_recovers_without_ha
             answers.append((reference, started, answer))
             sequence += 1
             if answer.status != 201:
-                time.sleep(0.05)  # a real client backs off a little
+                time.sleep(0.2)  # a real client backs off a little
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
     for thread in threads:
@@ -219,7 +219,7 @@ def test_task_whose_database_connection_dies_mid_transaction_is_retried_and_runs
         worker.check_alive()
         return not OutboxMessage.objects.filter(processed_at__isnull=True).exists()
 
-    wait_until(processed, timeout=30)
+    wait_until(processed, timeout=30 + 2 * outage_seconds)  # the retry backoff grows with the outage
     # a redelivered or republished message finds the row processed and does nothing
     private_celery_app.send_task("orders.tasks.order_placed_task",
                                  kwargs={"order_id": first.pk, "_outbox_id": message.pk})
@@ -258,7 +258,7 @@ def test_replenishment_whose_database_goes_away_mid_run_is_retried_and_finishes_
             worker.check_alive()
             return JobRun.objects.filter(job=jobs.NIGHTLY, finished_at__isnull=False).exists()
 
-        wait_until(finished, timeout=60)
+        wait_until(finished, timeout=60 + 2 * outage_seconds)  # the retry backoff grows with the outage
     finally:
         worker.stop()
     run = JobRun.objects.get(job=jobs.NIGHTLY)
