@@ -14,6 +14,7 @@ claim then skips them instead of running hundreds of no-op reallocations.
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -155,6 +156,8 @@ def stock_profile(product: Product) -> str:
 
 def _opening_stock(products: list[Product], warehouses: list[Warehouse], rng: random.Random) -> int:
     stocked = set(StockMovement.objects.values_list("product_id", "warehouse_id").distinct())
+    # Demo history: the opening balances predate the 90 days of demo orders.
+    opening_time = timezone.now() - timedelta(days=91)
     posted = 0
     for product in products:
         profile = stock_profile(product)
@@ -168,7 +171,7 @@ def _opening_stock(products: list[Product], warehouses: list[Warehouse], rng: ra
                 continue
             services.stock_receive(
                 product=product, warehouse=warehouse, quantity=quantity, kind=MovementKind.OPENING_BALANCE,
-                reference=OPENING_REFERENCE, reason="opening balance",
+                reference=OPENING_REFERENCE, reason="opening balance", occurred_at=opening_time,
             )
             posted += 1
     return posted

@@ -13,7 +13,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -108,14 +108,37 @@ def lock_stock_levels(*, product_ids: Iterable[int], warehouse_ids: Iterable[int
     return list(queryset.order_by("product_id", "warehouse_id"))
 
 
+MAX_BACKDATE = timedelta(days=400)
+
+
+def _occurred(occurred_at: datetime | None) -> datetime:
+    """When the movement physically happened: now, or a moment in the past (a late entry)."""
+    now = timezone.now()
+    if occurred_at is None:
+        return now
+    if timezone.is_naive(occurred_at):
+        raise ValidationFailed(_("The movement time needs a time zone."), field="occurred_at")
+    if occurred_at > now + timedelta(minutes=5):
+        raise ValidationFailed(_("A movement cannot happen in the future."), field="occurred_at")
+    if occurred_at < now - MAX_BACKDATE:
+        raise ValidationFailed(_("A movement cannot be back-dated more than 400 days."), field="occurred_at")
+    return occurred_at
+
+
 def _post(
     changes: Sequence[_Change],
     *,
     reason: str,
     reference: str,
     user: Any = None,
+    occurred_at: datetime | None = None,
 ) -> list[StockMovement]:
-    """Apply on-hand changes with their ledger rows, under row locks taken in order."""
+    """Apply on-hand changes with their ledger rows, under row locks taken in order.
+
+    `occurred_at` back-dates the rows' time (a shipment keyed in late); the ledger order — and
+    the hash chain — stay the order of posting.
+    """
+    now = _occurred(occurred_at)
     pairs = {(c.product_id, c.warehouse_id) for c in changes}
     with transaction.atomic():
         ensure_stock_rows(pairs)
@@ -126,7 +149,6 @@ def _post(
             )
             if (level.product_id, level.warehouse_id) in pairs
         }
-        now = timezone.now()
         movements: list[StockMovement] = []
         short: list[dict[str, int]] = []
         for change in changes:
@@ -187,24 +209,27 @@ def _resolve(product: Product | int, warehouse: Warehouse | int) -> tuple[int, i
 
 def stock_receive(
     *, product: Product | int, warehouse: Warehouse | int, quantity: int, reference: str = "",
-    reason: str = "", user: Any = None, kind: str = MovementKind.RECEIPT,
+    reason: str = "", user: Any = None, kind: str = MovementKind.RECEIPT, occurred_at: datetime | None = None,
 ) -> StockMovement:
     """Goods in (purchase receipt, customer return, opening balance)."""
     _check_quantity(quantity)
     product_id, warehouse_id = _resolve(product, warehouse)
-    return _post([_Change(product_id, warehouse_id, quantity, kind)], reason=reason, reference=reference, user=user)[0]
+    return _post(
+        [_Change(product_id, warehouse_id, quantity, kind)],
+        reason=reason, reference=reference, user=user, occurred_at=occurred_at,
+    )[0]
 
 
 def stock_receive_many(
     *, lines: Iterable[StockLine], reference: str = "", reason: str = "", user: Any = None,
-    kind: str = MovementKind.RECEIPT,
+    kind: str = MovementKind.RECEIPT, occurred_at: datetime | None = None,
 ) -> list[StockMovement]:
     """Goods in for many stock rows at once (opening balances, bulk loads): one transaction,
     rows locked in order, one ledger row per stock row, one stock_arrived hook call."""
     merged = _merge(lines)
     return _post(
         [_Change(line.product_id, line.warehouse_id, line.quantity, kind) for line in merged],
-        reason=reason, reference=reference, user=user,
+        reason=reason, reference=reference, user=user, occurred_at=occurred_at,
     )
 
 
@@ -347,11 +372,13 @@ def stock_release(*, lines: Iterable[StockLine], notify: bool = True) -> None:
             hooks.stock_arrived({line.product_id for line in merged})
 
 
-def stock_issue_for_shipment(*, lines: Iterable[StockLine], reference: str, user: Any = None) -> list[StockMovement]:
+def stock_issue_for_shipment(
+    *, lines: Iterable[StockLine], reference: str, user: Any = None, occurred_at: datetime | None = None
+) -> list[StockMovement]:
     """Reserved units leave the building: on_hand and reserved go down together."""
     merged = _merge(lines)
     return _post(
         [_Change(line.product_id, line.warehouse_id, -line.quantity, MovementKind.SHIPMENT, -line.quantity)
          for line in merged],
-        reason="", reference=reference, user=user,
+        reason="", reference=reference, user=user, occurred_at=occurred_at,
     )

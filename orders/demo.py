@@ -200,6 +200,12 @@ def _ship_to(customer: PlannedCustomer, rng: random.Random) -> services.AddressI
     )
 
 
+def _ship_time(plan: PlannedOrder) -> datetime:
+    """Demo history: the shipment left a day after the (back-dated) order, so the ledger — and
+    the demand forecast built from it — shows 90 days of real-looking movement."""
+    return min(plan.created_at + timedelta(days=1), timezone.now())
+
+
 def _drive(order: SalesOrder, plan: PlannedOrder, staff: dict[str, Any]) -> None:
     """Take a freshly placed order to its planned outcome through the use cases."""
     operations, warehouse = staff.get("operations"), staff.get("warehouse")
@@ -222,9 +228,9 @@ def _drive(order: SalesOrder, plan: PlannedOrder, staff: dict[str, Any]) -> None
             outcome = S.SHIPPED  # nothing to split: it ships whole
         else:
             part = first.quantity_allocated if len(lines) > 1 else first.quantity_allocated - 1
-            services.ship_order(order=order, quantities={first.pk: part}, user=warehouse)
+            services.ship_order(order=order, quantities={first.pk: part}, user=warehouse, shipped_at=_ship_time(plan))
             return
-    services.ship_order(order=order, user=warehouse)
+    services.ship_order(order=order, user=warehouse, shipped_at=_ship_time(plan))
     if outcome in (S.DELIVERED, S.CLOSED):
         services.mark_delivered(order=order)
     if outcome == S.CLOSED:

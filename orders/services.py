@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -799,12 +799,13 @@ def ship_order(
     quantities: dict[int, int] | None = None,
     user: Any = None,
     reference: str = "",
+    shipped_at: datetime | None = None,
 ) -> dict[int, int]:
     """Ship allocated units (all of them, or `quantities` per line id); returns {line_id: shipped}.
 
     Issues stock from the allocations' warehouses (ledger rows), records shipped quantities
     and moves the order to partially_shipped or shipped. Shipping more than is allocated is
-    refused.
+    refused. `shipped_at` records a shipment keyed in after it left (ledger time).
     """
     with transaction.atomic():
         order, lines, allocations = _load_for_change(order)
@@ -850,7 +851,9 @@ def ship_order(
             shipped[line_id] = quantity
         if not issues:
             raise ValidationFailed(_("Nothing to ship."), field="lines")
-        stock.stock_issue_for_shipment(lines=issues, reference=reference or order.number, user=user)
+        stock.stock_issue_for_shipment(
+            lines=issues, reference=reference or order.number, user=user, occurred_at=shipped_at
+        )
         Allocation.objects.bulk_update(list(allocations.values()), ["quantity", "quantity_shipped"])
         OrderLine.objects.bulk_update(lines, ["quantity_allocated", "quantity_shipped"])
         OrderEvent.objects.create(
