@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.html import format_html
 
+from core import badges
 from suppliers.statuses import BADGE_COLOURS, PurchaseOrderStatus
 
 register = template.Library()
@@ -13,9 +13,4 @@ register = template.Library()
 @register.simple_tag
 def po_status_badge(status: str) -> str:
     """<span class="badge text-bg-…">Label</span> for a purchase-order status value."""
-    try:
-        label = PurchaseOrderStatus(status).label
-    except ValueError:
-        label = status
-    colour = BADGE_COLOURS.get(status, "secondary")
-    return format_html('<span class="badge text-bg-{} status-badge" data-status="{}">{}</span>', colour, status, label)
+    return badges.status_badge(status, PurchaseOrderStatus, BADGE_COLOURS)
