@@ -198,7 +198,11 @@ def _post(
                 details=short,
             )
         StockMovement.objects.bulk_create(movements)
-        StockLevel.objects.bulk_update(list(levels.values()), ["on_hand", "reserved", "ledger_hash", "updated_at"])
+        # bulk_update writes one CASE per column over the batch: keep batches small, its cost
+        # grows with batch size times rows
+        StockLevel.objects.bulk_update(
+            list(levels.values()), ["on_hand", "reserved", "ledger_hash", "updated_at"], batch_size=500
+        )
         hooks.stock_arrived({c.product_id for c in changes if c.quantity > 0 and c.reserved_delta == 0})
     return movements
 
