@@ -95,7 +95,7 @@ PATHS: dict[str, list[str]] = {
 }
 # backordered lines have no promise (no supplier data here)
 PROMISED = {S.ALLOCATED, S.PICKING, S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED, S.CLOSED, S.ON_HOLD}
-LINE_COUNTS = [(1, 22), (2, 24), (3, 22), (4, 17), (5, 15)]  # ~2.8 lines per order
+LINE_COUNTS = [(1, 17), (2, 21), (3, 22), (4, 21), (5, 19)]  # ~3 lines per order
 
 ORDER_COLUMNS = [
     "id", "number", "channel_id", "external_ref", "customer_id", "ship_to_id", "status", "status_before_hold",
@@ -253,12 +253,12 @@ class Command(BaseCommand):
                 receipts.append(stock.StockLine(product_id, warehouses[0].pk, rng.randrange(20, 500)))
         high_water = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         with transaction.atomic():
-            for batch in _batches(receipts, 20_000):
+            for batch in _batches(receipts, 2_000):
                 stock.stock_receive_many(lines=batch, reference="seed_scale", reason="seed_scale opening balance",
                                          kind=MovementKind.OPENING_BALANCE)
-            for batch in _batches(reservations, 20_000):
+            for batch in _batches(reservations, 2_000):
                 stock.stock_reserve(lines=batch)
-            for batch in _batches(shipments, 20_000):
+            for batch in _batches(shipments, 2_000):
                 stock.stock_issue_for_shipment(lines=batch, reference="seed_scale")
             # The arrival hook asked to reallocate backorders: these are history (scarce products
             # keep nothing available), nothing to do.
