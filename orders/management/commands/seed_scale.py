@@ -16,13 +16,14 @@ How it stays fast and correct:
   with `created_at`, as they would in production;
 - every constraint holds: lines never allocate+ship+cancel more than ordered, statuses follow
   the transition table (each order's events walk its path), unique external refs per channel;
-- stock is consistent with the orders, written through inventory.services in one transaction
-  at the end: per stock row one opening-balance receipt (shipped + reserved + free units), one
-  reservation of what the open orders hold and what shipped, and one shipment issue of what
-  shipped — so `on_hand` = Σ ledger, `reserved` = Σ open allocations, shipments in the ledger =
-  Σ shipped allocations (orders.checks holds; verify_ledger is green). Backordered lines use
-  "scarce" products (5 %) that keep nothing available, so backorders are real. The one
-  backorder-reallocation message the receipt enqueues is marked processed: it is history.
+- stock is consistent with the orders, written through inventory.services in each chunk's
+  transaction: per touched stock row one receipt (shipped + reserved, plus free units the first
+  time), one reservation of what the open orders hold and what shipped, and one shipment issue
+  of what shipped. So an interrupted run leaves a consistent database, and `on_hand` = Σ
+  ledger, `reserved` = Σ open allocations, shipments in the ledger = Σ shipped allocations
+  (orders.checks holds; verify_ledger is green). Backordered lines use
+  "scarce" products (5 %) that keep nothing available, so backorders are real. The
+  backorder-reallocation messages the receipts enqueue are marked processed: they are history.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ class Command(BaseCommand):
         parser.add_argument("--customers", type=int, default=100_000)
         parser.add_argument("--products", type=int, default=5_000)
         parser.add_argument("--days", type=int, default=365, help="history length")
-        parser.add_argument("--chunk", type=int, default=50_000, help="orders per transaction")
+        parser.add_argument("--chunk", type=int, default=100_000, help="orders per transaction")
         parser.add_argument("--seed", type=int, default=1)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -148,15 +149,18 @@ class Command(BaseCommand):
         done = 0
         while done < total:
             size = min(options["chunk"], total - done)
+            # Each chunk commits its orders with their stock effects: an interrupted run leaves a
+            # consistent database, just with fewer orders.
             with transaction.atomic(), connection.cursor() as cursor:
-                # A bulk load: losing it in a crash just means running it again.
+                # A bulk load: losing the last chunk in a crash just means running it again.
                 cursor.execute("SET LOCAL synchronous_commit = off")
                 for name, value in generator.chunk(cursor, first=done, size=size).items():
                     counts[name] += value
+                self._stock(generator)
             done += size
             elapsed = time.monotonic() - started
             self.stdout.write(f"{done:>9,} orders, {counts['lines']:>10,} lines ({elapsed:.0f} s)")
-        self._stock(generator, warehouses)
+        self._stock_untouched(generator, warehouses)
         with connection.cursor() as cursor:
             for table in ("orders_salesorder", "orders_orderline", "orders_allocation", "orders_orderevent",
                           "orders_customer", "orders_address", "inventory_stocklevel", "inventory_stockmovement"):
@@ -231,42 +235,55 @@ class Command(BaseCommand):
             return cursor.fetchall()
 
     # --- stock ----------------------------------------------------------------------------
-    def _stock(self, generator: _Generator, warehouses: list[Warehouse]) -> None:
-        """Opening balances, reservations and shipments matching the orders, via inventory.services."""
-        started = time.monotonic()
+    def _stock(self, generator: _Generator) -> None:
+        """What this chunk's orders hold and shipped, through inventory.services (inside the
+        chunk's transaction): receipts of shipped + reserved units (+ some free units the first
+        time a row is stocked, none for scarce products), the reservation, the shipment."""
         rng = generator.rng
-        rows = sorted(set(generator.shipped) | set(generator.reserved))
         receipts, reservations, shipments = [], [], []
-        for product_id, warehouse_id in rows:
-            shipped = generator.shipped.get((product_id, warehouse_id), 0)
-            reserved = generator.reserved.get((product_id, warehouse_id), 0)
-            free = 0 if product_id in generator.scarce else rng.randrange(20, 500)
-            receipts.append(stock.StockLine(product_id, warehouse_id, shipped + reserved + free))
+        for key in sorted(set(generator.shipped) | set(generator.reserved)):
+            product_id, warehouse_id = key
+            shipped, reserved = generator.shipped.get(key, 0), generator.reserved.get(key, 0)
+            free = 0
+            if key not in generator.stocked:
+                generator.stocked.add(key)
+                free = 0 if product_id in generator.scarce else rng.randrange(20, 500)
+            if shipped + reserved + free:
+                receipts.append(stock.StockLine(product_id, warehouse_id, shipped + reserved + free))
             if shipped + reserved:
                 reservations.append(stock.StockLine(product_id, warehouse_id, shipped + reserved))
             if shipped:
                 shipments.append(stock.StockLine(product_id, warehouse_id, shipped))
-        # Products no order touched still get some stock in the first warehouse.
-        touched = {product_id for product_id, _ in rows}
-        for product_id, _price in generator.products:
-            if product_id not in touched and product_id not in generator.scarce:
-                receipts.append(stock.StockLine(product_id, warehouses[0].pk, rng.randrange(20, 500)))
-        high_water = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        generator.shipped.clear()
+        generator.reserved.clear()
+        self._post_stock(receipts, reservations, shipments)
+
+    def _stock_untouched(self, generator: _Generator, warehouses: list[Warehouse]) -> None:
+        """Products no order touched still get some stock in the first warehouse."""
+        touched = {product_id for product_id, _warehouse_id in generator.stocked}
+        receipts = [
+            stock.StockLine(product_id, warehouses[0].pk, generator.rng.randrange(20, 500))
+            for product_id, _price in generator.products
+            if product_id not in touched and product_id not in generator.scarce
+        ]
         with transaction.atomic():
-            for batch in _batches(receipts, 2_000):
-                stock.stock_receive_many(lines=batch, reference="seed_scale", reason="seed_scale opening balance",
-                                         kind=MovementKind.OPENING_BALANCE)
-            for batch in _batches(reservations, 2_000):
-                stock.stock_reserve(lines=batch)
-            for batch in _batches(shipments, 2_000):
-                stock.stock_issue_for_shipment(lines=batch, reference="seed_scale")
-            # The arrival hook asked to reallocate backorders: these are history (scarce products
-            # keep nothing available), nothing to do.
-            OutboxMessage.objects.filter(
-                pk__gt=high_water, task_name="orders.tasks.reallocate_backorders_task", processed_at__isnull=True
-            ).update(processed_at=timezone.now(), last_error="seed_scale: history, not run")
-        self.stdout.write(f"stock: {len(receipts):,} stock rows received, reserved and shipped "
-                          f"({time.monotonic() - started:.0f} s)")
+            self._post_stock(receipts, [], [])
+
+    @staticmethod
+    def _post_stock(receipts: list, reservations: list, shipments: list) -> None:
+        high_water = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        for batch in _batches(receipts, 2_000):
+            stock.stock_receive_many(lines=batch, reference="seed_scale", reason="seed_scale history",
+                                     kind=MovementKind.RECEIPT)
+        for batch in _batches(reservations, 2_000):
+            stock.stock_reserve(lines=batch)
+        for batch in _batches(shipments, 2_000):
+            stock.stock_issue_for_shipment(lines=batch, reference="seed_scale")
+        # The arrival hook asked to reallocate backorders: they are history (scarce products keep
+        # nothing available), there is nothing to do.
+        OutboxMessage.objects.filter(
+            pk__gt=high_water, task_name="orders.tasks.reallocate_backorders_task", processed_at__isnull=True
+        ).update(processed_at=timezone.now(), last_error="seed_scale: history, not run")
 
 
 def _batches(items: list, size: int) -> list[list]:
@@ -297,6 +314,7 @@ class _Generator:
         self.total = total
         self.shipped: dict[tuple[int, int], int] = defaultdict(int)
         self.reserved: dict[tuple[int, int], int] = defaultdict(int)
+        self.stocked: set[tuple[int, int]] = set()  # stock rows that got their free units
         self.status_counts: dict[str, int] = defaultdict(int)
 
     @staticmethod
