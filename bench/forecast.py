@@ -2,7 +2,7 @@
 
 The series run through the same code path as the planner's demand figures
 (`suppliers.forecasting.forecast_demand`: Syntetos-Boylan classification, then SES / seasonal ES /
-TSB fitted by statsforecast, one vectorised call per method, plus the one-step in-sample errors
+TSB fitted by statsforecast, one pass per method, plus the one-step in-sample errors
 that give sigma). No database: the daily matrix is made in memory.
 
 Accuracy on a holdout of the last 28 days, fitted on the 90 days before: MASE = MAE over the

@@ -225,3 +225,22 @@ def test_forecast_vs_actual_of_a_product_without_history_is_flat_zero():
     assert comparison.method == METHOD_NONE
     assert comparison.mae == 0 and comparison.mape is None
     assert all(point.forecast == 0 for point in comparison.points)
+
+
+def test_direct_model_calls_match_the_statsforecast_dataframe_api():
+    import pandas as pd
+    from statsforecast import StatsForecast
+
+    rng = np.random.default_rng(3)
+    matrix = np.vstack([
+        rng.poisson(6, 60), np.array(WEEK * 9, dtype=float)[:60] + rng.integers(0, 2, 60),
+        np.where(rng.random(60) < 0.2, rng.integers(1, 5, 60), 0),
+    ]).astype(float)
+    batch = forecast_demand(matrix, horizon=7)
+
+    for row, method in enumerate(batch.methods):
+        history = matrix[row, batch.classification.starts[row]:]  # from the first day with demand
+        frame = pd.DataFrame({"unique_id": 0, "ds": np.arange(history.size), "y": history})
+        expected = StatsForecast(models=[forecasting._model(method)], freq=1, n_jobs=1).forecast(df=frame, h=7)
+        assert batch.forecast[row] == pytest.approx(expected["forecast"].to_numpy(), abs=1e-9), method
+    assert set(batch.methods) == {METHOD_SES, METHOD_SEASONAL_ES, METHOD_TSB}
