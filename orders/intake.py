@@ -6,19 +6,24 @@ ORM's per-query work, not PostgreSQL's: so the read gathers in one statement wha
 five queries (channel, duplicate check, customer, products, stock with warehouses), and the
 write puts address, order, lines, allocations and events into one multi-table INSERT built from
 the models' own field definitions (every concrete column, prepared by its field, as
-`bulk_create` would) — no hand-kept column lists to drift from the models.
+`bulk_create` would) — no hand-kept column lists to drift from the models. Each table's rows
+travel as one JSON parameter (json_populate_record casts them to the column types), so the
+statement text depends only on the models and stays small.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, connections, models
 from django.db.models.expressions import DatabaseDefault
+from psycopg.types.json import Json, Jsonb
 
 from inventory.models import Product
 from orders.allocation import WarehouseInfo
@@ -116,15 +121,15 @@ class _InsertShape:
     """What an INSERT of one model writes; worked out once per model and set of columns."""
 
     fields: tuple[models.Field, ...]
-    placeholders: str  # "%s, %s, …" for the fields (INSERT … VALUES takes the column types)
-    head: str  # 'INSERT INTO "table" ("a", "b", …, "link")'
-    returning: str
+    sql: str  # the CTE body with a {links} slot and one %s: the rows as a JSON array
 
 
 _shapes: dict[tuple, _InsertShape] = {}
 
 
-def _shape(model: type[models.Model], sample: models.Model, links: tuple[str, ...], also_return: tuple[str, ...]) -> _InsertShape:
+def _shape(
+    name: str, model: type[models.Model], sample: models.Model, links: dict[str, str], also_return: tuple[str, ...]
+) -> _InsertShape:
     """All concrete columns except the primary key, generated columns, columns left to their
     database default (as in `sample`), and `links` (filled from SQL, last)."""
     fields = tuple(
@@ -132,45 +137,58 @@ def _shape(model: type[models.Model], sample: models.Model, links: tuple[str, ..
         if not f.primary_key and not f.generated and f.attname not in links
         and not isinstance(getattr(sample, f.attname), DatabaseDefault)
     )
-    key = (model, tuple(f.attname for f in fields), links, also_return, connection.alias)
+    key = (name, model, tuple(f.attname for f in fields), tuple(links.items()), also_return, connection.alias)
     shape = _shapes.get(key)
     if shape is None:
         quote = connection.ops.quote_name
-        columns = [f.column for f in fields] + [model._meta.get_field(attname).column for attname in links]
+        table = quote(model._meta.db_table)
+        columns = [quote(f.column) for f in fields] + [quote(model._meta.get_field(a).column) for a in links]
+        values = [f"r.{quote(f.column)}" for f in fields] + list(links.values())
+        returning = ", ".join([_returning(model), *(quote(column) for column in also_return)])
+        # Identifiers come from model metadata; the rows are one parameter. json_populate_record
+        # casts each value to its column's type; WITH ORDINALITY keeps the given order, so the
+        # identity values come out in it.
         shape = _shapes[key] = _InsertShape(
             fields=fields,
-            placeholders=", ".join(["%s"] * len(fields)),
-            head=f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)})",
-            returning=", ".join([_returning(model), *(quote(column) for column in also_return)]),
+            sql=(
+                f"{name} AS (INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+                f"SELECT {', '.join(values)} FROM json_array_elements(%s::json) WITH ORDINALITY AS e(doc, n) "
+                f"CROSS JOIN LATERAL json_populate_record(NULL::{table}, e.doc) AS r ORDER BY e.n "
+                f"RETURNING {returning})"
+            ),
         )
     return shape
 
 
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Json | Jsonb):
+        return value.obj
+    raise TypeError(f"{type(value).__name__} has no JSON form for orders.intake")
+
+
 def _insert_cte(
-    name: str, model: type[models.Model], objs: Sequence[models.Model], links: dict[str, list[tuple[str, list]]],
-    *, also_return: Sequence[str] = (),
-) -> tuple[str, list[Any]]:
-    """`name AS (INSERT INTO table (…) VALUES (…), … RETURNING <db_returning columns>)`.
+    name: str, model: type[models.Model], objs: Sequence[models.Model], links: dict[str, str] | None = None,
+    *, keys: dict[str, list[Any]] | None = None, also_return: Sequence[str] = (),
+) -> tuple[str, str]:
+    """(`name AS (INSERT INTO table (…) SELECT … RETURNING <db_returning columns>)`, rows as JSON).
 
     Values are prepared as Model.save/bulk_create prepare them (`pre_save`, then
-    `get_db_prep_save`); `links` gives per column the SQL (with
-    params) of each row's value, e.g. the id returned by an earlier part of the statement;
+    `get_db_prep_save`). `links` gives per column an SQL expression for its value, e.g. the id
+    returned by an earlier part of the statement (`e.doc->>'key'` reads a per-row `keys` entry);
     `also_return` names columns later parts of the statement look up.
     """
-    shape = _shape(model, objs[0], tuple(links), tuple(also_return))
+    links = links or {}
+    shape = _shape(name, model, objs[0], links, tuple(also_return))
     db = connections[connection.alias]  # resolve the thread-local proxy once, not per value
-    rows, params = [], []
-    for index, obj in enumerate(objs):
-        params.extend(f.get_db_prep_save(f.pre_save(obj, add=True), connection=db) for f in shape.fields)
-        cells = [shape.placeholders] if shape.fields else []
-        for attname in links:
-            sql, link_params = links[attname][index]
-            cells.append(sql)
-            params.extend(link_params)
-        rows.append(f"({', '.join(cells)})")
-    # Identifiers come from model metadata; every value is a parameter.
-    sql = f"{name} AS ({shape.head} VALUES {', '.join(rows)} RETURNING {shape.returning})"
-    return sql, params
+    docs = [{f.column: f.get_db_prep_save(f.pre_save(obj, add=True), connection=db) for f in shape.fields} for obj in objs]
+    for key, values in (keys or {}).items():
+        for doc, value in zip(docs, values, strict=True):
+            doc[key] = value
+    return shape.sql, json.dumps(docs, default=_json_value)
 
 
 def _returning(model: type[models.Model]) -> str:
@@ -192,20 +210,21 @@ def write(
     """Insert a new order with its ship-to address, lines, allocations and events in one
     statement (inside the caller's transaction) and fill in the ids and database-computed
     values (order number, backordered quantities) on the given objects."""
-    line_no = {id(line): line.line_no for line in lines}
     returns = {"address": Address, "sales_order": SalesOrder, "line": OrderLine, "event": OrderEvent}
     order_id = "(SELECT id FROM sales_order)"
     parts = [
-        _insert_cte("address", Address, [address], {}),
-        _insert_cte("sales_order", SalesOrder, [order], {"ship_to_id": [("(SELECT id FROM address)", [])]}),
-        _insert_cte("line", OrderLine, lines, {"order_id": [(order_id, [])] * len(lines)}, also_return=["line_no"]),
-        _insert_cte("event", OrderEvent, events, {"order_id": [(order_id, [])] * len(events)}),
+        _insert_cte("address", Address, [address]),
+        _insert_cte("sales_order", SalesOrder, [order], {"ship_to_id": "(SELECT id FROM address)"}),
+        _insert_cte("line", OrderLine, lines, {"order_id": order_id}, also_return=["line_no"]),
+        _insert_cte("event", OrderEvent, events, {"order_id": order_id}),
     ]
     if allocations:
         returns["allocation"] = Allocation
-        parts.append(_insert_cte("allocation", Allocation, allocations, {
-            "line_id": [("(SELECT id FROM line WHERE line_no = %s)", [line_no[id(a.line)]]) for a in allocations],
-        }))
+        parts.append(_insert_cte(
+            "allocation", Allocation, allocations,
+            {"line_id": "(SELECT line.id FROM line WHERE line.line_no = (e.doc->>'line_no')::integer)"},
+            keys={"line_no": [allocation.line.line_no for allocation in allocations]},
+        ))
     sql = "WITH {parts} {selects}".format(
         parts=", ".join(part for part, _ in parts),
         selects=" UNION ALL ".join(
@@ -215,10 +234,10 @@ def write(
         ),
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [param for _, part_params in parts for param in part_params])
+        cursor.execute(sql, [rows for _, rows in parts])
         returned = dict(cursor.fetchall())
-    # Rows of one INSERT get their identity values in VALUES order, so ids sorted ascending
-    # line up with the objects as given (the order bulk_create relies on too).
+    # Each INSERT takes its rows in the given order (ORDER BY e.n), so their identity values
+    # ascend in that order and ids sorted ascending line up with the objects as given.
     _set_returned([address], returned["address"])
     order.ship_to = address
     _set_returned([order], returned["sales_order"])
