@@ -18,7 +18,8 @@ from orders.statuses import AllocationStrategy, ChannelKind, EventKind, OrderSta
 class NextOrderNumber(models.Func):
     """'SO-0000001' from a database sequence: gap-tolerant, never duplicated, no extra query."""
 
-    template = "'SO-' || lpad(nextval('orders_salesorder_number_seq')::text, 7, '0')"
+    # SQL function created by migrations 0001/0004: pads to 7 digits, never truncates.
+    template = "orders_next_order_number()"
     output_field = models.CharField()
 
     def __init__(self) -> None:
