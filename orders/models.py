@@ -18,8 +18,8 @@ from orders.statuses import AllocationStrategy, ChannelKind, EventKind, OrderSta
 class NextOrderNumber(models.Func):
     """'SO-0000001' from a database sequence: gap-tolerant, never duplicated, no extra query."""
 
-    # SQL function created by migrations 0001/0004: pads to 7 digits, never truncates.
-    template = "orders_next_order_number()"
+    # core.numbering: pads to 7 digits, never truncates.
+    template = "scoms_next_number('SO-', 'orders_salesorder_number_seq')"
     output_field = models.CharField()
 
     def __init__(self) -> None:

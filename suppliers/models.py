@@ -23,7 +23,7 @@ from suppliers.statuses import (
 class NextPurchaseOrderNumber(models.Func):
     """'PO-0000001' from a database sequence: never duplicated, no extra query on insert."""
 
-    template = "'PO-' || lpad(nextval('suppliers_purchaseorder_number_seq')::text, 7, '0')"
+    template = "scoms_next_number('PO-', 'suppliers_purchaseorder_number_seq')"  # core.numbering
     output_field = models.CharField()
 
     def __init__(self) -> None:
@@ -31,7 +31,7 @@ class NextPurchaseOrderNumber(models.Func):
 
 
 class NextReceiptNumber(models.Func):
-    template = "'GR-' || lpad(nextval('suppliers_goodsreceipt_number_seq')::text, 7, '0')"
+    template = "scoms_next_number('GR-', 'suppliers_goodsreceipt_number_seq')"  # core.numbering
     output_field = models.CharField()
 
     def __init__(self) -> None:

@@ -9,9 +9,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
-# The order-number default calls orders_next_order_number() (orders.models.NextOrderNumber):
+# The order-number default (orders.models.NextOrderNumber) calls scoms_next_number():
 # create it before the table. 0004 replaces an older default that truncated past 7 digits.
-from orders.migrations._numbers import FUNCTION_SQL as NUMBER_FUNCTION_SQL
+from core.numbering import FUNCTION_SQL as NUMBER_FUNCTION_SQL
 
 
 class Migration(migrations.Migration):
@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunSQL(
             "CREATE SEQUENCE IF NOT EXISTS orders_salesorder_number_seq;" + NUMBER_FUNCTION_SQL,
-            "DROP FUNCTION IF EXISTS orders_next_order_number(); DROP SEQUENCE IF EXISTS orders_salesorder_number_seq",
+            "DROP SEQUENCE IF EXISTS orders_salesorder_number_seq",
         ),
         migrations.CreateModel(
             name='Channel',

@@ -1,11 +1,11 @@
 """Order numbers past SO-9999999: lpad() cut them to 7 digits (SO-10000000 became SO-1000000).
 
-The default now calls orders_next_order_number(), which pads to 7 digits and never truncates.
+The default now calls scoms_next_number() (core.numbering), which pads and never truncates.
 """
 
 from django.db import migrations
 
-from orders.migrations import _numbers
+from core.numbering import FUNCTION_SQL, set_default_sql
 
 
 class Migration(migrations.Migration):
@@ -13,8 +13,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunSQL(
-            _numbers.FUNCTION_SQL
-            + "ALTER TABLE orders_salesorder ALTER COLUMN number SET DEFAULT orders_next_order_number();",
+            FUNCTION_SQL + set_default_sql("orders_salesorder", "SO-", "orders_salesorder_number_seq"),
             "ALTER TABLE orders_salesorder ALTER COLUMN number SET DEFAULT "
             "'SO-' || lpad(nextval('orders_salesorder_number_seq')::text, 7, '0');",
         ),

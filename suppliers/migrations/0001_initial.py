@@ -8,6 +8,10 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# The PO and receipt number defaults call scoms_next_number(): create it before the tables.
+from core.numbering import FUNCTION_SQL as NUMBER_FUNCTION_SQL
+
+
 class Migration(migrations.Migration):
 
     initial = True
@@ -19,7 +23,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunSQL(
-            "CREATE SEQUENCE IF NOT EXISTS suppliers_purchaseorder_number_seq",
+            "CREATE SEQUENCE IF NOT EXISTS suppliers_purchaseorder_number_seq;" + NUMBER_FUNCTION_SQL,
             "DROP SEQUENCE IF EXISTS suppliers_purchaseorder_number_seq",
         ),
         migrations.RunSQL(
