@@ -371,7 +371,7 @@ def demand_history(
         # JIT would compile this big but simple aggregate for seconds and win nothing; a larger
         # work_mem keeps the arrays of a 100,000-pair history in memory.
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '128MB'")
+        cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(sql, params)
         found = cursor.fetchall()
     keys: list[tuple[int, int | None]] = wanted if wanted is not None else [(row[0], row[1]) for row in found]
