@@ -36,6 +36,7 @@ from orders.serializers import (
     OrderCancelSerializer,
     OrderCreateSerializer,
     OrderSerializer,
+    order_data,
 )
 from orders.statuses import OrderStatus
 
@@ -203,7 +204,7 @@ class OrderViewSet(FieldErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModel
         else:
             order = order_queryset().get(pk=placed.order.pk)
             status = 200
-        return Response(OrderSerializer(order, context=self.get_serializer_context()).data, status=status)
+        return Response(order_data(order, request=request), status=status)
 
     @extend_schema(
         request=OrderCancelSerializer,
@@ -226,7 +227,7 @@ class OrderViewSet(FieldErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModel
         order_id = int(pk or 0)
         services.cancel_order(order=order_id, reason=reason, user=request.user)
         order = order_queryset().get(pk=order_id)
-        return Response(OrderSerializer(order, context=self.get_serializer_context()).data)
+        return Response(order_data(order, request=request))
 
 
 def register(router: Any, extra_urls: list) -> None:
