@@ -192,7 +192,7 @@ class OrderViewSet(FieldErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModel
     )
     @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = OrderCreateSerializer(data=request.data)
+        serializer = OrderCreateSerializer.for_data(request.data)
         serializer.is_valid(raise_exception=True)
         placed = services.place_order(**serializer.service_arguments(), user=request.user)
         if placed.created:

