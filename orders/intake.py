@@ -122,6 +122,33 @@ class _InsertShape:
 
     fields: tuple[models.Field, ...]
     sql: str  # the CTE body with a {links} slot and one %s: the rows as a JSON array
+    # Per field, the value types it writes unchanged (None: always prepare it through the field).
+    plain: tuple[tuple[type, ...] | None, ...]
+
+
+# Field classes (exactly these, not subclasses, which may override) whose pre_save is the
+# attribute and whose get_db_prep_save returns a value of these types unchanged on PostgreSQL:
+# CharField/TextField str() a str, the integer fields int() an int, BooleanField keeps a bool,
+# a ForeignKey to an integer key passes the int to that key's field. Anything else (enums,
+# Decimals, datetimes, lazy strings, custom fields) goes through the field as bulk_create does.
+_NONE = type(None)
+_PLAIN_TYPES: dict[type, tuple[type, ...]] = {
+    models.CharField: (str, _NONE),
+    models.TextField: (str, _NONE),
+    models.IntegerField: (int, _NONE),
+    models.PositiveIntegerField: (int, _NONE),
+    models.PositiveSmallIntegerField: (int, _NONE),
+    models.SmallIntegerField: (int, _NONE),
+    models.BigIntegerField: (int, _NONE),
+    models.BooleanField: (bool, _NONE),
+}
+_INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField, models.IntegerField)
+
+
+def _plain_types(field: models.Field) -> tuple[type, ...] | None:
+    if type(field) is models.ForeignKey:
+        return (int, _NONE) if type(field.target_field) in _INTEGER_KEYS else None
+    return _PLAIN_TYPES.get(type(field))
 
 
 _shapes: dict[tuple, _InsertShape] = {}
@@ -150,6 +177,7 @@ def _shape(
         # identity values come out in it.
         shape = _shapes[key] = _InsertShape(
             fields=fields,
+            plain=tuple(_plain_types(f) for f in fields),
             sql=(
                 f"{name} AS (INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
                 f"SELECT {', '.join(values)} FROM json_array_elements(%s::json) WITH ORDINALITY AS e(doc, n) "
@@ -184,7 +212,17 @@ def _insert_cte(
     links = links or {}
     shape = _shape(name, model, objs[0], links, tuple(also_return))
     db = connections[connection.alias]  # resolve the thread-local proxy once, not per value
-    docs = [{f.column: f.get_db_prep_save(f.pre_save(obj, add=True), connection=db) for f in shape.fields} for obj in objs]
+    docs = []
+    for obj in objs:
+        doc = {}
+        for field, plain in zip(shape.fields, shape.plain, strict=True):
+            if plain is not None:
+                value = getattr(obj, field.attname)
+                if type(value) in plain:  # exact types: bool is no int here, an enum no str
+                    doc[field.column] = value
+                    continue
+            doc[field.column] = field.get_db_prep_save(field.pre_save(obj, add=True), connection=db)
+        docs.append(doc)
     for key, values in (keys or {}).items():
         for doc, value in zip(docs, values, strict=True):
             doc[key] = value
