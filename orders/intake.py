@@ -21,6 +21,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 from django.db import connection, connections, models
 from django.db.models.expressions import DatabaseDefault
 from psycopg.types.json import Json, Jsonb
@@ -28,6 +29,22 @@ from psycopg.types.json import Json, Jsonb
 from inventory.models import Product
 from orders.allocation import WarehouseInfo
 from orders.models import Address, Allocation, Channel, Customer, OrderEvent, OrderLine, SalesOrder
+
+
+def _cursor() -> Any:
+    """A cursor for intake's two statements (a context manager, logged like any Django cursor).
+
+    Their text depends only on the models (the values are parameters), so they are worth
+    preparing — PostgreSQL otherwise plans the multi-table INSERT on every order. Django turns
+    psycopg's prepared statements off (connection poolers in transaction mode lose them); where
+    DATABASES OPTIONS sets `prepare_threshold` (PgBouncer ≥ 1.21 with max_prepared_statements,
+    or no pooler), intake uses a server-side-binding cursor that psycopg prepares after that
+    many executions. Otherwise, Django's usual client-side-binding cursor.
+    """
+    connection.ensure_connection()
+    if connection.connection.prepare_threshold is None:
+        return connection.cursor()
+    return connection._prepare_cursor(psycopg.Cursor(connection.connection))
 
 
 # --- the read ---------------------------------------------------------------------------------
@@ -87,7 +104,7 @@ def _partial(model: type[models.Model], names: list[str], values: Sequence[Any])
 
 def read(*, channel: str, external_ref: str, email: str, skus: set[str]) -> IntakeRead:
     """Channel, duplicate order, customer, products and their stock — one query, no locks."""
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(
             _READ_SQL,
             {"channel": channel, "external_ref": external_ref, "email": email.lower(), "skus": sorted(skus)},
@@ -271,7 +288,7 @@ def write(
             for cte, model in returns.items()
         ),
     )
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, [rows for _, rows in parts])
         returned = dict(cursor.fetchall())
     # Each INSERT takes its rows in the given order (ORDER BY e.n), so their identity values
