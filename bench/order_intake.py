@@ -25,6 +25,7 @@ import os
 import random
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bench._util import (
@@ -157,6 +158,33 @@ def _finish(count: int, latencies: list[float], errors: dict[str, int], cpu: dic
     return {"count": count, "latencies": latencies, "errors": errors, "ended": time.monotonic(), **cpu}
 
 
+def _timed_loop(
+    place: Callable[[dict[str, Any]], str | None], *, rng: random.Random, index: int, phase: str,
+    seconds: float, barrier: Any, meter: CpuMeter,
+) -> dict[str, Any]:
+    """Place orders until the deadline (all clients start together); `place` returns None on
+    success or an error label. Exceptions are counted by type, never hidden."""
+    barrier.wait()
+    meter.start()
+    deadline = time.monotonic() + seconds
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    seq = 0
+    while time.monotonic() < deadline:
+        payload = make_order(rng, index, seq, phase)
+        seq += 1
+        started = time.perf_counter()
+        try:
+            error = place(payload)
+        except Exception as exc:  # noqa: BLE001 — counted and reported
+            error = type(exc).__name__
+        if error is not None:
+            errors[error] = errors.get(error, 0) + 1
+            continue
+        latencies.append((time.perf_counter() - started) * 1000)
+    return _finish(len(latencies), latencies, errors, meter.stop())
+
+
 def _django_backend_pid() -> int:
     from django.db import connection
 
@@ -184,23 +212,7 @@ def service_client(index: int, barrier: Any, seconds: float, phase: str) -> dict
     for seq in range(3):  # warm up: connection, imports, caches
         place(make_order(rng, index, -seq - 1, phase))
     meter = CpuMeter([_django_backend_pid()])
-    barrier.wait()
-    meter.start()
-    deadline = time.monotonic() + seconds
-    latencies: list[float] = []
-    errors: dict[str, int] = {}
-    seq = 0
-    while time.monotonic() < deadline:
-        payload = make_order(rng, index, seq, phase)
-        seq += 1
-        started = time.perf_counter()
-        try:
-            place(payload)
-        except Exception as exc:  # noqa: BLE001 — counted and reported, never hidden
-            errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
-            continue
-        latencies.append((time.perf_counter() - started) * 1000)
-    return _finish(len(latencies), latencies, errors, meter.stop())
+    return _timed_loop(place, rng=rng, index=index, phase=phase, seconds=seconds, barrier=barrier, meter=meter)
 
 
 # --- (c) raw SQL: the limit ---------------------------------------------------------------------
@@ -305,26 +317,10 @@ def raw_client(index: int, barrier: Any, seconds: float, phase: str, context: di
         for seq in range(3):
             place(make_order(rng, index, -seq - 1, phase))
         meter = CpuMeter([conn.info.backend_pid])
-        barrier.wait()
-        meter.start()
-        deadline = time.monotonic() + seconds
-        latencies: list[float] = []
-        errors: dict[str, int] = {}
-        seq = 0
-        while time.monotonic() < deadline:
-            payload = make_order(rng, index, seq, phase)
-            seq += 1
-            started = time.perf_counter()
-            try:
-                ok = place(payload)
-            except Exception as exc:  # noqa: BLE001
-                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
-                continue
-            if not ok:
-                errors["short"] = errors.get("short", 0) + 1
-                continue
-            latencies.append((time.perf_counter() - started) * 1000)
-        return _finish(len(latencies), latencies, errors, meter.stop())
+        return _timed_loop(
+            lambda payload: None if place(payload) else "short",
+            rng=rng, index=index, phase=phase, seconds=seconds, barrier=barrier, meter=meter,
+        )
     finally:
         conn.close()
 
@@ -378,27 +374,15 @@ def api_client(index: int, barrier: Any, seconds: float, phase: str, server: tup
             raise RuntimeError(f"warm-up POST /api/v1/orders/ answered {status}: {body[:300]!r}")
     # Client 0 also meters the server: gunicorn's master and workers.
     meter = CpuMeter(process_tree(master) if index == 0 else [])
-    barrier.wait()
-    meter.start()
-    deadline = time.monotonic() + seconds
-    latencies: list[float] = []
-    errors: dict[str, int] = {}
-    seq = 0
-    while time.monotonic() < deadline:
-        payload = make_order(rng, index, seq, phase)
-        seq += 1
-        started = time.perf_counter()
-        try:
-            status, _body = post(payload)
-        except Exception as exc:  # noqa: BLE001
-            errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
-            continue
-        if status != 201:
-            errors[f"http_{status}"] = errors.get(f"http_{status}", 0) + 1
-            continue
-        latencies.append((time.perf_counter() - started) * 1000)
-    connection.close()
-    return _finish(len(latencies), latencies, errors, meter.stop())
+
+    def place(payload: dict[str, Any]) -> str | None:
+        status, _body = post(payload)
+        return None if status == 201 else f"http_{status}"
+
+    try:
+        return _timed_loop(place, rng=rng, index=index, phase=phase, seconds=seconds, barrier=barrier, meter=meter)
+    finally:
+        connection.close()
 
 
 def api_available() -> bool:
