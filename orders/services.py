@@ -529,11 +529,12 @@ def _allocate(*, order: int, user: Any, strict: bool) -> int:
                 _("An order that is %(status)s cannot be allocated.") % {"status": order.get_status_display()},
                 field="status",
             )
-        new, changed = _allocate_lines(order=order, lines=lines, warehouses=_warehouse_infos(), existing=allocations)
+        warehouses = _warehouse_infos()
+        new, changed = _allocate_lines(order=order, lines=lines, warehouses=warehouses, existing=allocations)
         if not new and not changed:
             if order.status == OrderStatus.CONFIRMED:
                 # Nothing in stock: a confirmed order must still become backordered (and promised).
-                _settle_status(order, lines, list(allocations.values()), user=user)
+                _settle_status(order, lines, list(allocations.values()), user=user, warehouses=warehouses)
             return 0
         Allocation.objects.bulk_create(new)
         Allocation.objects.bulk_update(changed, ["quantity"])
@@ -543,17 +544,21 @@ def _allocate(*, order: int, user: Any, strict: bool) -> int:
             order=order, kind=EventKind.ALLOCATED, actor=_user_or_none(user),
             message=_("%(units)s units allocated.") % {"units": allocated_units},
         )
-        _settle_status(order, lines, list(allocations.values()) + new, user=user)
+        _settle_status(order, lines, list(allocations.values()) + new, user=user, warehouses=warehouses)
     return allocated_units
 
 
-def _settle_status(order: SalesOrder, lines: Sequence[OrderLine], allocations: Iterable[Allocation], *, user: Any) -> None:
+def _settle_status(
+    order: SalesOrder, lines: Sequence[OrderLine], allocations: Iterable[Allocation], *, user: Any,
+    warehouses: Sequence[WarehouseInfo] | None = None,
+) -> None:
     """Move an order to the allocation state its lines now have (no-op if unchanged)."""
     if order.status == OrderStatus.PARTIALLY_SHIPPED:
         target = OrderStatus.PARTIALLY_SHIPPED
     else:
         target = _allocation_status(lines)
-    new_promise = _promise(lines, [a for a in allocations if a.quantity > 0], _warehouse_infos())
+    warehouses = warehouses if warehouses is not None else _warehouse_infos()
+    new_promise = _promise(lines, [a for a in allocations if a.quantity > 0], warehouses)
     if new_promise != order.promised_date:
         OrderEvent.objects.create(
             order=order, kind=EventKind.PROMISE, actor=_user_or_none(user),
