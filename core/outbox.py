@@ -48,13 +48,44 @@ def enqueue(
 
     With `dedupe_key`, a second enqueue of the same key returns the existing message.
     """
-    now = timezone.now()
+    if dedupe_key is not None:
+        fields = _claimed_fields(task_name, args=args, kwargs=kwargs, countdown=countdown)
+        message, created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
+        if not created:
+            message_id = message.pk
+            transaction.on_commit(lambda: publish([message_id]), robust=True)
+            return message
+    else:
+        message = new_message(task_name, args=args, kwargs=kwargs, countdown=countdown)
+        message.save(force_insert=True)
+    publish_after_commit(message)
+    return message
+
+
+def new_message(
+    task_name: str, *, args: Iterable[Any] = (), kwargs: dict[str, Any] | None = None, countdown: int = 0
+) -> OutboxMessage:
+    """An unsaved message as `enqueue` writes it, for a caller that inserts it with its own rows
+    (orders.intake) and then calls `publish_after_commit`."""
+    return OutboxMessage(**_claimed_fields(task_name, args=args, kwargs=kwargs, countdown=countdown))
+
+
+def publish_after_commit(message: OutboxMessage) -> None:
+    """Send a message written by `new_message` once its transaction commits (at once in autocommit)."""
+    # robust: a publishing failure is logged, never raised into the request that already committed.
+    transaction.on_commit(functools.partial(_publish_claimed, message), robust=True)
+
+
+def _claimed_fields(
+    task_name: str, *, args: Iterable[Any], kwargs: dict[str, Any] | None, countdown: int
+) -> dict[str, Any]:
     # A new message is written already claimed by the after-commit publisher (sent_at set, one
     # attempt), so `drain` leaves it alone and the happy path needs no second transaction: one
     # broker send after commit. If that send fails the claim is undone for `drain`; if the
     # process dies between commit and send, `drain` republishes it after REPUBLISH_AFTER, like
     # any message the broker lost.
-    fields = {
+    now = timezone.now()
+    return {
         "task_name": task_name,
         "args": list(args),
         "kwargs": kwargs or {},
@@ -62,17 +93,6 @@ def enqueue(
         "sent_at": now,
         "attempts": 1,
     }
-    if dedupe_key is not None:
-        message, created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
-    else:
-        message, created = OutboxMessage.objects.create(**fields), True
-    # robust: a publishing failure is logged, never raised into the request that already committed.
-    if created:
-        transaction.on_commit(functools.partial(_publish_claimed, message), robust=True)
-    else:
-        message_id = message.pk
-        transaction.on_commit(lambda: publish([message_id]), robust=True)
-    return message
 
 
 def _publish_claimed(message: OutboxMessage, *, app: Any = None) -> None:

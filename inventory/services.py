@@ -357,6 +357,57 @@ def stock_reserve(*, lines: Iterable[StockLine]) -> None:
             raise InsufficientStock(_("Not enough available stock."), details=short)
 
 
+@dataclass(frozen=True)
+class ReservationSQL:
+    """`stock_reserve` as part of a caller's single statement (see `reservation_sql`)."""
+
+    ctes: str  # "stock_locked AS (…), stock_reserved AS (…)"; three %s parameters
+    params: list[list[int]]
+    rows: int  # stock rows to reserve; the reservation happened iff stock_reserved has this many
+
+
+_RESERVATION_CTES = """
+stock_locked AS (
+    SELECT sl.id, req.quantity, sl.on_hand - sl.reserved >= req.quantity AS enough
+      FROM inventory_stocklevel sl
+      JOIN unnest(%s::bigint[], %s::bigint[], %s::integer[]) AS req(product_id, warehouse_id, quantity)
+        ON sl.product_id = req.product_id AND sl.warehouse_id = req.warehouse_id
+     ORDER BY sl.product_id, sl.warehouse_id
+       FOR UPDATE OF sl
+), stock_reserved AS (
+    UPDATE inventory_stocklevel AS s
+       SET reserved = s.reserved + l.quantity, updated_at = now()
+      FROM stock_locked AS l
+     WHERE s.id = l.id AND s.on_hand - s.reserved >= l.quantity
+       AND (SELECT count(*) = {rows} AND bool_and(enough) FROM stock_locked)
+    RETURNING s.id
+)"""
+
+
+def reservation_sql(*, lines: Iterable[StockLine]) -> ReservationSQL:
+    """The guarded reservation of `stock_reserve`, all lines or none, as two CTEs for a caller
+    that writes its own rows in the same statement (order intake: one round trip, and the stock
+    rows stay locked only while PostgreSQL runs that statement, never while a client thinks).
+
+    The rows are locked in (product, warehouse) order first; under READ COMMITTED the lock
+    returns each row's latest committed version, so `enough` judges current stock. Only if
+    every row has enough are they all updated. The caller must make its own writes depend on
+    `(SELECT count(*) FROM stock_reserved) = rows` — which also makes PostgreSQL take the stock
+    locks before anything else the statement writes — and must treat "not reserved" as
+    "nothing written".
+    """
+    merged = _merge(lines)
+    return ReservationSQL(
+        ctes=_RESERVATION_CTES.format(rows=len(merged)),
+        params=[
+            [line.product_id for line in merged],
+            [line.warehouse_id for line in merged],
+            [line.quantity for line in merged],
+        ],
+        rows=len(merged),
+    )
+
+
 def stock_release(*, lines: Iterable[StockLine], notify: bool = True) -> None:
     """Give reserved units back to available (cancel, modify, reallocate).
 

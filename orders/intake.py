@@ -1,10 +1,11 @@
-"""The database side of order intake's hot path: one read before, one write inside the
-transaction (plus inventory's guarded reservation). Used only by orders.services.place_order.
+"""The database side of order intake's hot path: one read, then one statement that reserves
+the stock (inventory's all-or-none reservation) and writes the order — two round trips, no
+BEGIN/COMMIT of their own. Used only by orders.services.place_order.
 
 Order intake is the busiest write in the system, and on a small machine its cost is mostly the
 ORM's per-query work, not PostgreSQL's: so the read gathers in one statement what would take
 five queries (channel, duplicate check, customer, products, stock with warehouses), and the
-write puts address, order, lines, allocations and events into one multi-table INSERT built from
+write puts address, order, lines, allocations, events and the outbox message into one multi-table INSERT built from
 the models' own field definitions (every concrete column, prepared by its field, as
 `bulk_create` would) — no hand-kept column lists to drift from the models. Each table's rows
 travel as one JSON parameter (json_populate_record casts them to the column types), so the
@@ -26,6 +27,8 @@ from django.db import connection, connections, models
 from django.db.models.expressions import DatabaseDefault
 from psycopg.types.json import Json, Jsonb
 
+from core.models import OutboxMessage
+from inventory import services as stock
 from inventory.models import Product
 from orders.allocation import WarehouseInfo
 from orders.models import Address, Allocation, Channel, Customer, OrderEvent, OrderLine, SalesOrder
@@ -191,13 +194,14 @@ def _shape(
         returning = ", ".join([_returning(model), *(quote(column) for column in also_return)])
         # Identifiers come from model metadata; the rows are one parameter. json_populate_record
         # casts each value to its column's type; WITH ORDINALITY keeps the given order, so the
-        # identity values come out in it.
+        # identity values come out in it. `go` (one row or none) gates every INSERT on the
+        # statement's stock reservation.
         shape = _shapes[key] = _InsertShape(
             fields=fields,
             plain=tuple(_plain_types(f) for f in fields),
             sql=(
                 f"{name} AS (INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
-                f"SELECT {', '.join(values)} FROM json_array_elements(%s::json) WITH ORDINALITY AS e(doc, n) "
+                f"SELECT {', '.join(values)} FROM go, json_array_elements(%s::json) WITH ORDINALITY AS e(doc, n) "
                 f"CROSS JOIN LATERAL json_populate_record(NULL::{table}, e.doc) AS r ORDER BY e.n "
                 f"RETURNING {returning})"
             ),
@@ -260,11 +264,16 @@ def _set_returned(objs: Sequence[models.Model], rows: Sequence[Sequence[Any]]) -
 
 def write(
     *, address: Address, order: SalesOrder, lines: Sequence[OrderLine], allocations: Sequence[Allocation],
-    events: Sequence[OrderEvent],
-) -> None:
-    """Insert a new order with its ship-to address, lines, allocations and events in one
-    statement (inside the caller's transaction) and fill in the ids and database-computed
-    values (order number, backordered quantities) on the given objects."""
+    events: Sequence[OrderEvent], message: OutboxMessage, reservation: stock.ReservationSQL | None = None,
+) -> bool:
+    """Insert a new order with its ship-to address, lines, allocations, events and outbox
+    message in one statement and fill in the ids and database-computed values (order number,
+    backordered quantities) on the given objects.
+
+    With a `reservation` (inventory.services.reservation_sql) the statement also reserves the
+    stock, all rows or none, before it writes anything; if the stock is no longer there it
+    writes nothing and returns False. Outside a transaction the statement is its own.
+    """
     returns = {"address": Address, "sales_order": SalesOrder, "line": OrderLine, "event": OrderEvent}
     order_id = "(SELECT id FROM sales_order)"
     parts = [
@@ -272,6 +281,7 @@ def write(
         _insert_cte("sales_order", SalesOrder, [order], {"ship_to_id": "(SELECT id FROM address)"}),
         _insert_cte("line", OrderLine, lines, {"order_id": order_id}, also_return=["line_no"]),
         _insert_cte("event", OrderEvent, events, {"order_id": order_id}),
+        _insert_cte("outbox", OutboxMessage, [message], {"kwargs": f"jsonb_build_object('order_id', {order_id})"}),
     ]
     if allocations:
         returns["allocation"] = Allocation
@@ -280,7 +290,15 @@ def write(
             {"line_id": "(SELECT line.id FROM line WHERE line.line_no = (e.doc->>'line_no')::integer)"},
             keys={"line_no": [allocation.line.line_no for allocation in allocations]},
         ))
-    sql = "WITH {parts} {selects}".format(
+    returns["outbox"] = OutboxMessage
+    if reservation is not None and reservation.rows:
+        # inventory's CTEs and an int
+        head = f"{reservation.ctes}, go AS (SELECT 1 WHERE (SELECT count(*) FROM stock_reserved) = {reservation.rows})"  # noqa: S608
+        params: list[Any] = list(reservation.params)
+    else:
+        head, params = "go AS (SELECT 1)", []
+    sql = "WITH {head}, {parts} {selects}".format(
+        head=head,
         parts=", ".join(part for part, _ in parts),
         selects=" UNION ALL ".join(
             # CTE names and columns from model metadata
@@ -289,8 +307,10 @@ def write(
         ),
     )
     with _cursor() as cursor:
-        cursor.execute(sql, [rows for _, rows in parts])
+        cursor.execute(sql, params + [rows for _, rows in parts])
         returned = dict(cursor.fetchall())
+    if returned["sales_order"] is None:
+        return False  # the stock moved: nothing was written
     # Each INSERT takes its rows in the given order (ORDER BY e.n), so their identity values
     # ascend in that order and ids sorted ascending line up with the objects as given.
     _set_returned([address], returned["address"])
@@ -306,3 +326,6 @@ def write(
         for allocation in allocations:
             allocation.line_id = allocation.line.pk
         _set_returned(allocations, sorted(returned["allocation"]))
+    _set_returned([message], returned["outbox"])
+    message.kwargs = {"order_id": order.pk}
+    return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -357,12 +358,15 @@ def place_order(
     order with `created=False`. With allow_backorder=False and too little stock nothing is
     written and InsufficientStock names the short SKUs.
 
-    The hot path is short: products and their availability are read in one query without
-    locks; when that snapshot covers every line, the order is written first and the stock is
-    reserved last (one guarded UPDATE, rows locked in order), so stock rows stay locked only
-    for that UPDATE and the COMMIT. If a concurrent order took the units in between, the
-    attempt rolls back and is repeated the careful way: lock, plan, reserve, write. Both
-    ways insert the order row (its channel + external_ref key) before any stock lock.
+    The hot path is two round trips: products and their availability are read in one query
+    without locks; when that snapshot covers every line, one statement reserves the planned
+    stock (all rows or none) and writes the whole order (orders.intake.write) — at top level
+    its own transaction, so the stock rows stay locked only while PostgreSQL runs it. If a
+    concurrent order took the units in between, that statement writes nothing and the order
+    is placed the careful way: in a transaction, lock, plan, reserve, write. Both ways take the
+    stock row locks (in (product, warehouse) order) before the order row's channel +
+    external_ref key, so two requests with the same reference meet on that key, never in a
+    deadlock.
     """
     external_ref = (external_ref or "").strip()
     if len(external_ref) > 100:
@@ -381,20 +385,24 @@ def place_order(
     _check_line_inputs(lines)
     _check_products(lines, known.products)
     _validate_address(ship_to)
-    attempts = (known, None) if known.covers(lines) else (None,)
+    order_args = {
+        "channel": channel_obj, "customer": customer, "known_customer": known.customer, "ship_to": ship_to,
+        "lines": lines, "products": known.products, "external_ref": external_ref,
+        "allow_backorder": allow_backorder, "currency": currency.upper(), "requested_date": requested_date,
+        "notes": notes, "user": user,
+    }
     try:
-        for snapshot in attempts:
-            try:
-                with transaction.atomic():
-                    return _create_order(
-                        channel=channel_obj, customer=customer, known_customer=known.customer, ship_to=ship_to,
-                        lines=lines, products=known.products, snapshot=snapshot, external_ref=external_ref,
-                        allow_backorder=allow_backorder, currency=currency.upper(),
-                        requested_date=requested_date, notes=notes, user=user,
-                    )
-            except _StockMoved:
-                continue  # a concurrent order took the units after our read: retry with locks
-        raise AssertionError("the locked attempt never raises _StockMoved")
+        if known.covers(lines):
+            # Nested in a caller's transaction, a savepoint keeps it usable if the statement fails.
+            with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
+                placed = _create_order(**order_args, snapshot=known)
+            if placed is not None:
+                return placed
+            # a concurrent order took the units after our read: place it with locks
+        with transaction.atomic():
+            placed = _create_order(**order_args, snapshot=None)
+        assert placed is not None  # the locked way writes or raises
+        return placed
     except IntegrityError as exc:
         if external_ref and "salesorder_channel_external_ref" in str(exc):
             existing = SalesOrder.objects.get(channel=channel_obj, external_ref=external_ref)
@@ -410,21 +418,16 @@ def place_order(
         raise
 
 
-class _StockMoved(Exception):
-    """The unlocked snapshot promised units that a concurrent order reserved first."""
-
-
 def _create_order(
     *, channel: Channel, customer: CustomerInput, known_customer: Customer | None, ship_to: AddressInput,
     lines: Sequence[LineInput], products: dict[str, Product], snapshot: intake.IntakeRead | None,
     external_ref: str, allow_backorder: bool, currency: str, requested_date: date | None, notes: str, user: Any,
-) -> PlacedOrder:
-    """Write one order inside the caller's transaction.
+) -> PlacedOrder | None:
+    """Write one order; None if the `snapshot` promised stock that is gone (nothing written).
 
-    With a `snapshot` that covers every line: plan from it, write the whole order in one
-    statement (orders.intake.write), reserve last; raises _StockMoved if the guarded
-    reservation finds less than the snapshot promised. Without: insert the address and order
-    rows, then lock the stock rows, plan, reserve and write the rest.
+    With a `snapshot` that covers every line: plan from it; one statement reserves and writes
+    (orders.intake.write). Without (inside the caller's transaction): lock the products' stock
+    rows, plan, reserve, then write the order in one statement.
     """
     customer_obj = _customer_for(customer, known=known_customer)
     address = Address(
@@ -457,11 +460,6 @@ def _create_order(
             available=snapshot.available,
         )
     else:
-        # The order row goes in before any stock lock, as on the snapshot path: two requests
-        # with the same channel + external_ref then meet on its unique key, never in a deadlock.
-        address.save(force_insert=True)
-        order.ship_to = address
-        order.save(force_insert=True)
         warehouses = _warehouse_infos()
         new_allocations, _changed = _allocate_lines(order=order, lines=order_lines, warehouses=warehouses)
     target = _allocation_status(order_lines)
@@ -473,26 +471,14 @@ def _create_order(
         )
     events.append(order_transition(order=order, to=target, actor=user, save=False))
     order.promised_date = _promise(order_lines, new_allocations, warehouses)
-    if snapshot is not None:
-        intake.write(address=address, order=order, lines=order_lines, allocations=new_allocations, events=events)
-    else:
-        order.save(update_fields=["status", "promised_date", "updated_at"])
-        for line in order_lines:
-            line.order = order
-        OrderLine.objects.bulk_create(order_lines)
-        for allocation in new_allocations:
-            allocation.line_id = allocation.line.pk
-        Allocation.objects.bulk_create(new_allocations)
-        for event in events:
-            event.order = order
-        OrderEvent.objects.bulk_create(events)
-    outbox.enqueue("orders.tasks.order_placed_task", kwargs={"order_id": order.pk})
-    if snapshot is not None:
-        # Last statement before COMMIT: the stock rows are locked for the shortest time.
-        try:
-            stock.stock_reserve(lines=reservations)
-        except InsufficientStock as exc:
-            raise _StockMoved from exc
+    message = outbox.new_message("orders.tasks.order_placed_task")
+    written = intake.write(
+        address=address, order=order, lines=order_lines, allocations=new_allocations, events=events,
+        message=message, reservation=stock.reservation_sql(lines=reservations) if snapshot is not None else None,
+    )
+    if not written:
+        return None
+    outbox.publish_after_commit(message)
     return PlacedOrder(order=order, created=True, lines=order_lines)
 
 

@@ -1,6 +1,6 @@
-"""place_order's hot path (orders.intake): one read, one multi-table INSERT, reserve last.
+"""place_order's hot path (orders.intake): one read, one statement that reserves and writes.
 
-The careful path (lock, plan, reserve, ORM writes) is the reference: the hot path must write
+The careful path (lock, plan, reserve, then write) is the reference: the hot path must write
 exactly the same rows, fall back to it when its unlocked snapshot was stale, and stay short.
 """
 
@@ -149,7 +149,7 @@ def test_backorders_take_the_careful_path_and_match_it(stocked, careful_path):
     assert_stock_invariants()
 
 
-def test_the_hot_path_is_one_read_one_write_and_the_reservation(stocked):
+def test_the_hot_path_is_one_read_and_one_statement_that_reserves_and_writes(stocked):
     place(("TEA", 1))  # the channel and the customer exist from now on
     with CaptureQueriesContext(connection) as queries:
         services.place_order(
@@ -159,9 +159,9 @@ def test_the_hot_path_is_one_read_one_write_and_the_reservation(stocked):
             external_ref="COUNT-1",
         )
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-    # the read, the order in one INSERT, the outbox row, the guarded UPDATE
-    assert len(statements) == 4, "\n".join(statements)
-    assert statements[-1].lstrip().startswith("UPDATE inventory_stocklevel")
+    # the read; the reservation with the order, its rows and the outbox message
+    assert len(statements) == 2, "\n".join(statements)
+    assert "stock_reserved AS (" in statements[1] and '"core_outboxmessage"' in statements[1]
 
 
 def test_a_repeated_external_ref_returns_the_first_order_after_one_read(stocked):
@@ -174,3 +174,34 @@ def test_a_repeated_external_ref_returns_the_first_order_after_one_read(stocked)
         )
     assert not again.created and again.order.pk == first.pk
     assert len(queries.captured_queries) == 2  # the read (it finds the order) and loading it
+
+
+def test_a_stale_snapshot_reserves_nothing_not_just_the_lines_that_fit(stocked, monkeypatch):
+    # given a snapshot that promises too much tea (cups are really there)
+    shanghai, beijing, tea, cup = stocked
+    real_read, real_write = intake.read, intake.write
+    monkeypatch.setattr(
+        intake, "read",
+        lambda **kwargs: replace(real_read(**kwargs), available={
+            tea.pk: {shanghai.pk: 100, beijing.pk: 100}, cup.pk: {beijing.pk: 10}}),
+    )
+    seen = []
+
+    def write_and_look(**kwargs):
+        written = real_write(**kwargs)
+        # what the one statement left behind, before the careful path runs
+        seen.append((written, kwargs["reservation"] is not None,
+                     dict(StockLevel.objects.filter(reserved__gt=0).values_list("product__sku", "reserved")),
+                     SalesOrder.objects.filter(external_ref="STALE-3").exists()))
+        return written
+
+    monkeypatch.setattr(intake, "write", write_and_look)
+    # when the order wants 20 tea (12 exist) and 2 cups
+    placed = place(("TEA", 20), ("CUP", 2), external_ref="STALE-3")
+    # then the hot statement reserved no cups either and wrote no order; the careful path did
+    assert seen[0] == (False, True, {}, False)
+    assert seen[1][:2] == (True, False)
+    assert placed.order.status == OrderStatus.PARTIALLY_ALLOCATED
+    assert [line.quantity_allocated for line in placed.lines] == [12, 2]
+    assert OutboxMessage.objects.filter(kwargs__order_id=placed.order.pk).count() == 1
+    assert_stock_invariants()

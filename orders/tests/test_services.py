@@ -245,17 +245,19 @@ def test_reservation_locks_stock_rows_before_it_writes_them(shanghai, beijing, t
     with CaptureQueriesContext(connection) as queries:
         place(("CUP", 1), ("TEA", 1))
     # then the stock rows were locked in (product, warehouse) order before they were written:
-    # either by a SELECT … FOR UPDATE before the guarded UPDATE, or (the hot path) inside the
-    # guarded UPDATE itself, whose sub-select locks the rows in that order first
-    stock_sql = [q["sql"] for q in queries.captured_queries if "inventory_stocklevel" in q["sql"]]
-    update = next(i for i, sql in enumerate(stock_sql) if sql.lstrip().startswith("UPDATE"))
+    # either by a SELECT … FOR UPDATE before the guarded UPDATE, or (the hot path) by the
+    # locking CTE that the guarded UPDATE and, through it, the order's INSERTs depend on
+    stock_sql = [" ".join(q["sql"].split()) for q in queries.captured_queries if "inventory_stocklevel" in q["sql"]]
+    update = next(i for i, sql in enumerate(stock_sql) if sql.startswith("UPDATE") or "stock_reserved AS (" in sql)
     lock = next((i for i, sql in enumerate(stock_sql) if sql.startswith("SELECT") and "FOR UPDATE" in sql), None)
     if lock is not None:
         assert lock < update
         assert 'ORDER BY "inventory_stocklevel"."product_id" ASC, "inventory_stocklevel"."warehouse_id" ASC' in stock_sql[lock]
     else:
-        locking_subselect = " ".join(stock_sql[update].split())
-        assert "ORDER BY sl.product_id, sl.warehouse_id FOR UPDATE OF sl" in locking_subselect
+        statement = stock_sql[update]
+        assert "ORDER BY sl.product_id, sl.warehouse_id FOR UPDATE OF sl" in statement
+        assert "go AS (SELECT 1 WHERE (SELECT count(*) FROM stock_reserved) = 2)" in statement
+        assert statement.count("FROM go, ") == statement.count("INSERT INTO")
 
 
 # --- promised date ----------------------------------------------------------------------------
