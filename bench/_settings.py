@@ -5,8 +5,6 @@ The project's settings, with three differences that keep a benchmark honest and 
 - the database is the dedicated benchmark database chosen by bench._util (DATABASE_URL);
 - Celery messages go to a separate Redis database (BENCH_REDIS_DB, default 15), so a worker of
   `./scoms run` never receives tasks that name rows of the benchmark database.
-With BENCH_PREPARE_THRESHOLD=N the database OPTIONS get `prepare_threshold` N (Django's default
-is off, for connection poolers): order intake's statements are then prepared (orders.intake).
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from config.env import redis_url_for_broker, redis_url_for_client
 from config.settings import *  # noqa: F403
-from config.settings import CACHES, DATABASES, REDIS_URL, STORAGES, TEMPLATES
+from config.settings import CACHES, REDIS_URL, STORAGES, TEMPLATES
 
 DEBUG = False
 # WhiteNoise warns once per process that collectstatic has not run; benchmarks need no static files.
@@ -42,13 +40,3 @@ def _with_redis_db(url: str, *, for_broker: bool) -> str:
 
 CELERY_BROKER_URL = _with_redis_db(redis_url_for_broker(REDIS_URL), for_broker=True)
 CACHES = {**CACHES, "default": {**CACHES["default"], "LOCATION": _with_redis_db(redis_url_for_client(REDIS_URL), for_broker=False)}}
-
-if os.environ.get("BENCH_PREPARE_THRESHOLD"):
-    DATABASES = {
-        **DATABASES,
-        "default": {
-            **DATABASES["default"],
-            "OPTIONS": {**DATABASES["default"].get("OPTIONS", {}),
-                        "prepare_threshold": int(os.environ["BENCH_PREPARE_THRESHOLD"])},
-        },
-    }

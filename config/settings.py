@@ -114,6 +114,12 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
+# Order intake's two statements are prepared after this many uses on a connection (orders.intake;
+# Django's own queries stay client-side bound). 0 turns preparing off — needed behind PgBouncer in
+# transaction mode before 1.21 (or without max_prepared_statements).
+_PREPARE_THRESHOLD = env_int("DB_PREPARE_THRESHOLD", 5)
+if _PREPARE_THRESHOLD > 0:
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", _PREPARE_THRESHOLD)
 # The service functions own their transactions (STYLE.md): no ATOMIC_REQUESTS.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 _REPLICA_URL = env_str("DATABASE_REPLICA_URL", default="")

@@ -1,26 +1,32 @@
 """Transactional outbox: enqueue Celery work inside a transaction without losing it.
 
-`enqueue(...)` writes an OutboxMessage in the caller's transaction and publishes it after commit.
-If the broker is unreachable the request still succeeds; `drain()` (a beat task every few
-seconds, and `./scoms manage drain_outbox`) publishes what is pending, claiming rows with
-`FOR UPDATE SKIP LOCKED` so several drainers never double-send. Tasks declared with
-`outbox_task` claim their message row in their own transaction, so their database effects
-happen exactly once even when a message is delivered twice. If the database goes away under
-such a task (or a deadlock/timeout ends its transaction), the task is retried with backoff;
-after the last retry the message stays unprocessed and `drain` republishes it later.
+`enqueue(...)` writes an OutboxMessage in the caller's transaction — nothing more: the request
+never talks to the broker. The relay publishes: every Celery worker runs a relay thread
+(config.celery.OutboxRelay) that calls `drain()` in a loop, and the `drain-outbox` beat job and
+`./scoms manage drain_outbox` call it too. `drain()` claims a batch in one short transaction
+(`FOR UPDATE SKIP LOCKED`, so several relays never double-send), commits, and only then talks to
+the broker — no row lock is held across a network call. A message claimed but never processed
+(the relay died after its claim, the broker lost it) is published again after REPUBLISH_AFTER.
+Tasks declared with `outbox_task` claim their message row in their own transaction, so their
+database effects happen exactly once even when a message is delivered twice. If the database
+goes away under such a task (or a deadlock/timeout ends its transaction), the task is retried
+with backoff; after the last retry the message stays unprocessed and `drain` republishes it
+later.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
 from celery import current_app, shared_task
-from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Q
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
+from django.db.models import Case, F, When
 from django.utils import timezone
 
 from core.models import OutboxMessage
@@ -34,6 +40,9 @@ MAX_ATTEMPTS = 50
 # A task whose database connection failed is retried after 1, 2, 4 … 60 s, this many times
 # (about seven minutes in all); then REPUBLISH_AFTER and `drain` take over.
 DATABASE_RETRIES = 10
+# The relay loop: how long it sleeps when there was nothing to send, and after a failure.
+RELAY_IDLE_SECONDS = 0.2
+RELAY_BACKOFF_SECONDS = 2.0
 
 
 def enqueue(
@@ -44,141 +53,122 @@ def enqueue(
     countdown: int = 0,
     dedupe_key: str | None = None,
 ) -> OutboxMessage:
-    """Record a task in the current transaction; publish it once the transaction commits.
+    """Record a task in the current transaction; the relay publishes it after commit.
 
     With `dedupe_key`, a second enqueue of the same key returns the existing message.
     """
-    if dedupe_key is not None:
-        fields = _claimed_fields(task_name, args=args, kwargs=kwargs, countdown=countdown)
-        message, created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
-        if not created:
-            message_id = message.pk
-            transaction.on_commit(lambda: publish([message_id]), robust=True)
-            return message
-    else:
-        message = new_message(task_name, args=args, kwargs=kwargs, countdown=countdown)
+    message = new_message(task_name, args=args, kwargs=kwargs, countdown=countdown)
+    if dedupe_key is None:
         message.save(force_insert=True)
-    publish_after_commit(message)
-    return message
+        return message
+    fields = {f.attname: getattr(message, f.attname) for f in OutboxMessage._meta.concrete_fields if not f.primary_key}
+    fields.pop("dedupe_key")
+    existing, _created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
+    return existing
 
 
 def new_message(
     task_name: str, *, args: Iterable[Any] = (), kwargs: dict[str, Any] | None = None, countdown: int = 0
 ) -> OutboxMessage:
-    """An unsaved message as `enqueue` writes it, for a caller that inserts it with its own rows
-    (orders.intake) and then calls `publish_after_commit`."""
-    return OutboxMessage(**_claimed_fields(task_name, args=args, kwargs=kwargs, countdown=countdown))
-
-
-def publish_after_commit(message: OutboxMessage) -> None:
-    """Send a message written by `new_message` once its transaction commits (at once in autocommit)."""
-    # robust: a publishing failure is logged, never raised into the request that already committed.
-    transaction.on_commit(functools.partial(_publish_claimed, message), robust=True)
-
-
-def _claimed_fields(
-    task_name: str, *, args: Iterable[Any], kwargs: dict[str, Any] | None, countdown: int
-) -> dict[str, Any]:
-    # A new message is written already claimed by the after-commit publisher (sent_at set, one
-    # attempt), so `drain` leaves it alone and the happy path needs no second transaction: one
-    # broker send after commit. If that send fails the claim is undone for `drain`; if the
-    # process dies between commit and send, `drain` republishes it after REPUBLISH_AFTER, like
-    # any message the broker lost.
-    now = timezone.now()
-    return {
-        "task_name": task_name,
-        "args": list(args),
-        "kwargs": kwargs or {},
-        "available_at": now + timedelta(seconds=countdown),
-        "sent_at": now,
-        "attempts": 1,
-    }
-
-
-def _publish_claimed(message: OutboxMessage, *, app: Any = None) -> None:
-    """Send a message that `enqueue` claimed; on failure hand it back to `drain`."""
-    app = app or current_app
-    try:
-        with app.producer_pool.acquire(block=True) as producer:
-            _send(message, app, producer)
-    except Exception as exc:  # noqa: BLE001 — any broker failure leaves the message pending
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        OutboxMessage.objects.filter(pk=message.pk, processed_at__isnull=True).update(sent_at=None, last_error=error)
-        logger.warning("outbox: could not publish %s (%s); will retry", message, exc)
-
-
-def _send(message: OutboxMessage, app: Any, producer: Any) -> None:
-    # One connection attempt, no retry loop: kombu would otherwise keep retrying for
-    # broker_connection_timeout seconds per message, holding the request that just committed
-    # that long for every task it enqueued while the broker is down. `drain` does the retrying.
-    producer.connection.ensure_connection(max_retries=0)
-    countdown = max(0, int((message.available_at - timezone.now()).total_seconds()))
-    app.send_task(
-        message.task_name,
-        args=message.args,
-        kwargs={**message.kwargs, "_outbox_id": message.pk},
-        countdown=countdown or None,
-        producer=producer,
-        retry=False,
+    """An unsaved message, as `enqueue` writes it (for a caller that inserts it with its own
+    rows in one statement: orders.intake)."""
+    return OutboxMessage(
+        task_name=task_name,
+        args=list(args),
+        kwargs=kwargs or {},
+        available_at=timezone.now() + timedelta(seconds=countdown),
     )
 
 
-def publish(message_ids: list[int], *, app: Any = None) -> int:
-    """Try to hand these messages to the broker now; failures stay pending for `drain`."""
-    app = app or current_app
-    sent = 0
-    with transaction.atomic():
-        messages = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=message_ids, sent_at__isnull=True, processed_at__isnull=True)
-            .order_by("pk")
-        )
-        if not messages:
-            return 0
-        with app.producer_pool.acquire(block=True) as producer:
-            for message in messages:
-                if _publish_one(message, app, producer):
-                    sent += 1
-    return sent
-
-
-def _publish_one(message: OutboxMessage, app: Any, producer: Any) -> bool:
-    message.attempts += 1
-    try:
-        _send(message, app, producer)
-    except Exception as exc:  # noqa: BLE001 — any broker failure leaves the message pending
-        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        message.save(update_fields=["attempts", "last_error"])
-        logger.warning("outbox: could not publish %s (%s); will retry", message, exc)
-        return False
-    message.sent_at = timezone.now()
-    message.last_error = ""
-    message.save(update_fields=["attempts", "sent_at", "last_error"])
-    return True
+_CLAIM_SQL = """
+UPDATE core_outboxmessage AS m
+   SET sent_at = now(), attempts = m.attempts + 1
+  FROM (SELECT id FROM core_outboxmessage
+         WHERE processed_at IS NULL AND attempts < %(max_attempts)s
+           AND (sent_at IS NULL OR sent_at < now() - %(republish_after)s)
+           AND available_at <= now() + interval '1 hour'
+         ORDER BY id
+         LIMIT %(batch_size)s
+           FOR UPDATE SKIP LOCKED) AS claimed
+ WHERE m.id = claimed.id
+RETURNING m.id, m.task_name, m.args, m.kwargs, m.available_at
+"""
 
 
 def drain(*, batch_size: int = 500, app: Any = None) -> int:
-    """Publish pending messages (never sent, or sent long ago and still unprocessed)."""
+    """Publish up to `batch_size` pending messages; returns how many the broker took (_drain)."""
+    return _drain(batch_size=batch_size, app=app)[0]
+
+
+def _drain(*, batch_size: int, app: Any) -> tuple[int, bool]:
+    """Publish up to `batch_size` pending messages (never sent, or sent long ago and still
+    unprocessed); returns how many the broker took, and whether it failed.
+
+    The claim (sent_at, one more attempt) commits before the first send. If the broker fails,
+    the messages not yet sent are handed back (sent_at cleared, the error recorded) for the
+    next drain; if this process dies in between, REPUBLISH_AFTER brings them back.
+    """
     app = app or current_app
-    now = timezone.now()
-    sent = 0
-    with transaction.atomic():
-        messages = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
-            .filter(Q(sent_at__isnull=True) | Q(sent_at__lt=now - REPUBLISH_AFTER))
-            .filter(available_at__lte=now + timedelta(hours=1))
-            .order_by("pk")[:batch_size]
-        )
-        if not messages:
-            return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, {"max_attempts": MAX_ATTEMPTS, "republish_after": REPUBLISH_AFTER,
+                                    "batch_size": batch_size})
+        claimed = sorted(cursor.fetchall())
+    if not claimed:
+        return 0, False
+    sent, sending, failed = 0, None, False
+    try:
         with app.producer_pool.acquire(block=True) as producer:
-            for message in messages:
-                if _publish_one(message, app, producer):
-                    sent += 1
-                else:
-                    break  # the broker is down: leave the rest for the next drain
-    return sent
+            # One connection attempt, no retry loop: kombu would otherwise retry for
+            # broker_connection_timeout seconds per message; the next drain retries.
+            producer.connection.ensure_connection(max_retries=0)
+            now = timezone.now()
+            for message_id, task_name, args, kwargs, available_at in claimed:
+                sending = message_id
+                if isinstance(args, str):  # Django's psycopg setup hands jsonb to the ORM as text
+                    args, kwargs = json.loads(args), json.loads(kwargs)
+                countdown = max(0, int((available_at - now).total_seconds()))
+                app.send_task(task_name, args=args, kwargs={**kwargs, "_outbox_id": message_id},
+                              countdown=countdown or None, producer=producer, retry=False)
+                sent += 1
+    except Exception as exc:  # noqa: BLE001 — any broker failure leaves the rest pending
+        failed = True
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        unsent = [message_id for message_id, *_rest in claimed[sent:]]
+        # Only the message being sent when it failed used up an attempt (MAX_ATTEMPTS stops a
+        # message the broker refuses, not a broker outage).
+        OutboxMessage.objects.filter(pk__in=unsent, processed_at__isnull=True).update(
+            sent_at=None, last_error=error,
+            attempts=Case(When(pk=sending, then=F("attempts")), default=F("attempts") - 1),
+        )
+        logger.warning("outbox: could not publish %d message(s) (%s); will retry", len(unsent), exc)
+    if sent:
+        OutboxMessage.objects.filter(pk__in=[row[0] for row in claimed[:sent]]).exclude(last_error="").update(
+            last_error=""
+        )
+    return sent, failed
+
+
+def relay(stop: threading.Event, *, app: Any = None, batch_size: int = 500) -> None:
+    """Drain until `stop` is set: at once while there is more, every RELAY_IDLE_SECONDS when
+    idle, every RELAY_BACKOFF_SECONDS while the database or the broker is down."""
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            sent, failed = _drain(batch_size=batch_size, app=app)
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning("outbox relay: database unavailable (%s)", exc)
+            connection.close()
+            stop.wait(RELAY_BACKOFF_SECONDS)
+            continue
+        except Exception:  # the relay thread must outlive any single failure
+            logger.exception("outbox relay: drain failed")
+            stop.wait(RELAY_BACKOFF_SECONDS)
+            continue
+        if failed:
+            stop.wait(RELAY_BACKOFF_SECONDS)
+        elif sent < batch_size:
+            stop.wait(RELAY_IDLE_SECONDS)
+    connection.close()
 
 
 def purge(*, older_than: timedelta) -> int:

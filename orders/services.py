@@ -478,7 +478,6 @@ def _create_order(
     )
     if not written:
         return None
-    outbox.publish_after_commit(message)
     return PlacedOrder(order=order, created=True, lines=order_lines)
 
 

@@ -36,6 +36,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.http import HttpResponse
 from django.test import Client
 
+from core import outbox
 from core.middleware import DatabaseUnavailableMiddleware, is_database_unavailable
 from core.models import JobRun, OutboxMessage
 from orders.models import SalesOrder
@@ -180,6 +181,9 @@ def test_task_whose_database_connection_dies_mid_transaction_is_retried_and_runs
     stock_for_intake()
     first = place(("REL-0001", 1), external_ref="task-1").order
     message = OutboxMessage.objects.get(kwargs__order_id=first.pk)
+    outbox.drain(app=private_celery_app)  # in the broker before the worker's relay runs
+    message.refresh_from_db()
+    assert message.sent_at is not None
     mail = tmp_path / "mail"
     mail.mkdir()
     worker = CeleryWorker(
@@ -203,7 +207,8 @@ def test_task_whose_database_connection_dies_mid_transaction_is_retried_and_runs
 
         wait_until(task_waits_on_the_row, timeout=20)
 
-        # When the database goes away mid-task, and another order's task arrives meanwhile
+        # When the database goes away mid-task, and another order is placed meanwhile (the
+        # worker's relay, also behind the proxy, publishes it once the database is back)
         database_proxy.cut()
         second = place(("REL-0002", 1), external_ref="task-2").order
         wait_until(lambda: worker.output().count("retry: Retry in") >= 2, timeout=20)
