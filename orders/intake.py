@@ -75,7 +75,14 @@ class IntakeRead:
         return all(sum(self.available.get(pid, {}).values()) >= quantity for pid, quantity in wanted.items())
 
 
+# The products are looked up once, by one index probe per SKU (a join from the SKU list: with
+# `sku = ANY(…)` PostgreSQL may prefer scanning a small product table, twice), and reused.
 _READ_SQL = """
+WITH wanted AS MATERIALIZED (
+    SELECT p.id, p.sku, p.list_price, p.active
+      FROM unnest(%(skus)s::text[]) AS req(sku)
+      JOIN inventory_product p ON p.sku = req.sku
+)
 SELECT
     (SELECT json_build_array(c.id, c.code, c.name, c.kind, c.allocation_strategy, c.active)
        FROM orders_channel c WHERE c.code = %(channel)s AND c.active),
@@ -83,14 +90,12 @@ SELECT
       WHERE c.code = %(channel)s AND o.external_ref = %(external_ref)s AND o.external_ref <> ''),
     (SELECT json_build_array(cu.id, cu.name, cu.email, cu.phone)
        FROM orders_customer cu WHERE lower(cu.email) = %(email)s),
-    (SELECT json_agg(json_build_array(p.id, p.sku, p.list_price::text, p.active))
-       FROM inventory_product p WHERE p.sku = ANY(%(skus)s)),
+    (SELECT json_agg(json_build_array(p.id, p.sku, p.list_price::text, p.active)) FROM wanted p),
     (SELECT json_agg(json_build_array(s.product_id, s.warehouse_id, s.on_hand - s.reserved, w.code,
                                       w.priority, w.handling_days, w.latitude::float8, w.longitude::float8))
-       FROM inventory_product p
+       FROM wanted p
        JOIN inventory_stocklevel s ON s.product_id = p.id
-       JOIN inventory_warehouse w ON w.id = s.warehouse_id AND w.active
-      WHERE p.sku = ANY(%(skus)s))
+       JOIN inventory_warehouse w ON w.id = s.warehouse_id AND w.active)
 """
 
 _CHANNEL_FIELDS = ["id", "code", "name", "kind", "allocation_strategy", "active"]
