@@ -14,6 +14,7 @@ statement text depends only on the models and stays small.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from django.db import connection, connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models.expressions import DatabaseDefault
 from psycopg.types.json import Json, Jsonb
 
@@ -44,10 +45,11 @@ def _cursor() -> Any:
     or no pooler), intake uses a server-side-binding cursor that psycopg prepares after that
     many executions. Otherwise, Django's usual client-side-binding cursor.
     """
-    connection.ensure_connection()
-    if connection.connection.prepare_threshold is None:
-        return connection.cursor()
-    return connection._prepare_cursor(psycopg.Cursor(connection.connection))
+    db = connections[DEFAULT_DB_ALIAS]  # the thread's connection, looked up once
+    db.ensure_connection()
+    if db.connection.prepare_threshold is None:
+        return db.cursor()
+    return db._prepare_cursor(psycopg.Cursor(db.connection))
 
 
 # --- the read ---------------------------------------------------------------------------------
@@ -107,7 +109,7 @@ def _partial(model: type[models.Model], names: list[str], values: Sequence[Any])
     """A model instance with only these fields loaded (the others load on access)."""
     given = dict(zip(names, values, strict=True))
     field_names = [f.attname for f in model._meta.concrete_fields if f.attname in given]
-    return model.from_db(model.objects.db, field_names, [given[name] for name in field_names])
+    return model.from_db(DEFAULT_DB_ALIAS, field_names, [given[name] for name in field_names])
 
 
 def read(*, channel: str, external_ref: str, email: str, skus: set[str]) -> IntakeRead:
@@ -189,10 +191,10 @@ def _shape(
         if not f.primary_key and not f.generated and f.attname not in links
         and not isinstance(getattr(sample, f.attname), DatabaseDefault)
     )
-    key = (name, model, tuple(f.attname for f in fields), tuple(links.items()), also_return, connection.alias)
+    key = (name, model, tuple(f.attname for f in fields), tuple(links.items()), also_return)
     shape = _shapes.get(key)
     if shape is None:
-        quote = connection.ops.quote_name
+        quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
         table = quote(model._meta.db_table)
         columns = [quote(f.column) for f in fields] + [quote(model._meta.get_field(a).column) for a in links]
         values = [f"r.{quote(f.column)}" for f in fields] + list(links.values())
@@ -237,7 +239,7 @@ def _insert_cte(
     """
     links = links or {}
     shape = _shape(name, model, objs[0], links, tuple(also_return))
-    db = connections[connection.alias]  # resolve the thread-local proxy once, not per value
+    db = connections[DEFAULT_DB_ALIAS]  # resolve the thread-local proxy once, not per value
     docs = []
     for obj in objs:
         doc = {}
@@ -255,8 +257,10 @@ def _insert_cte(
     return shape.sql, json.dumps(docs, default=_json_value)
 
 
+@functools.cache
 def _returning(model: type[models.Model]) -> str:
-    return ", ".join(connection.ops.quote_name(f.column) for f in model._meta.db_returning_fields)
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    return ", ".join(quote(f.column) for f in model._meta.db_returning_fields)
 
 
 def _set_returned(objs: Sequence[models.Model], rows: Sequence[Sequence[Any]]) -> None:
@@ -264,7 +268,7 @@ def _set_returned(objs: Sequence[models.Model], rows: Sequence[Sequence[Any]]) -
         for field, value in zip(type(obj)._meta.db_returning_fields, values, strict=True):
             setattr(obj, field.attname, value)
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = DEFAULT_DB_ALIAS
 
 
 def write(
