@@ -357,13 +357,17 @@ def stock_reserve(*, lines: Iterable[StockLine]) -> None:
             raise InsufficientStock(_("Not enough available stock."), details=short)
 
 
+# SQLSTATE of inventory_require_reserved (migration 0003): the reservation came up short.
+STOCK_MOVED_SQLSTATE = "SC001"
+
+
 @dataclass(frozen=True)
 class ReservationSQL:
-    """`stock_reserve` as part of a caller's single statement (see `reservation_sql`)."""
+    """`stock_reserve` as the last part of a caller's single statement (see `reservation_sql`)."""
 
     ctes: str  # "stock_locked AS (…), stock_reserved AS (…)"; three %s parameters
     params: list[list[int]]
-    rows: int  # stock rows to reserve; the reservation happened iff stock_reserved has this many
+    check: str  # an SQL expression the statement must evaluate; it raises if the reservation fell short
 
 
 _RESERVATION_CTES = """
@@ -372,6 +376,7 @@ stock_locked AS (
       FROM inventory_stocklevel sl
       JOIN unnest(%s::bigint[], %s::bigint[], %s::integer[]) AS req(product_id, warehouse_id, quantity)
         ON sl.product_id = req.product_id AND sl.warehouse_id = req.warehouse_id
+     WHERE {after}
      ORDER BY sl.product_id, sl.warehouse_id
        FOR UPDATE OF sl
 ), stock_reserved AS (
@@ -384,27 +389,28 @@ stock_locked AS (
 )"""
 
 
-def reservation_sql(*, lines: Iterable[StockLine]) -> ReservationSQL:
-    """The guarded reservation of `stock_reserve`, all lines or none, as two CTEs for a caller
-    that writes its own rows in the same statement (order intake: one round trip, and the stock
-    rows stay locked only while PostgreSQL runs that statement, never while a client thinks).
+def reservation_sql(*, lines: Iterable[StockLine], after: str = "true") -> ReservationSQL:
+    """The guarded reservation of `stock_reserve`, all lines or none, for a caller that writes
+    its own rows in the same statement (order intake: one round trip, and the stock rows stay
+    locked only from the end of that statement to its commit — never while a client thinks).
 
-    The rows are locked in (product, warehouse) order first; under READ COMMITTED the lock
-    returns each row's latest committed version, so `enough` judges current stock. Only if
-    every row has enough are they all updated. The caller must make its own writes depend on
-    `(SELECT count(*) FROM stock_reserved) = rows` — which also makes PostgreSQL take the stock
-    locks before anything else the statement writes — and must treat "not reserved" as
-    "nothing written".
+    `after` is an SQL condition on the caller's other CTEs (e.g. `(SELECT count(*) FROM event) > 0`):
+    evaluating it first makes PostgreSQL run those writes before it takes any stock lock. The
+    rows are then locked in (product, warehouse) order; under READ COMMITTED the lock returns
+    each row's latest committed version, so `enough` judges current stock, and only if every
+    row has enough are they all updated. The statement must evaluate `check`, which raises
+    SQLSTATE STOCK_MOVED_SQLSTATE when they were not — failing the statement, so it writes
+    nothing at all.
     """
     merged = _merge(lines)
     return ReservationSQL(
-        ctes=_RESERVATION_CTES.format(rows=len(merged)),
+        ctes=_RESERVATION_CTES.format(rows=len(merged), after=after),
         params=[
             [line.product_id for line in merged],
             [line.warehouse_id for line in merged],
             [line.quantity for line in merged],
         ],
-        rows=len(merged),
+        check=f"inventory_require_reserved({len(merged)}, (SELECT count(*) FROM stock_reserved))",  # noqa: S608
     )
 
 

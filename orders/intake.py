@@ -1,5 +1,5 @@
-"""The database side of order intake's hot path: one read, then one statement that reserves
-the stock (inventory's all-or-none reservation) and writes the order — two round trips, no
+"""The database side of order intake's hot path: one read, then one statement that writes the
+order and, last, reserves its stock (inventory's all-or-none reservation) — two round trips, no
 BEGIN/COMMIT of their own. Used only by orders.services.place_order.
 
 Order intake is the busiest write in the system, and on a small machine its cost is mostly the
@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
 from django.db.models.expressions import DatabaseDefault
 from psycopg.types.json import Json, Jsonb
 
@@ -201,14 +201,13 @@ def _shape(
         returning = ", ".join([_returning(model), *(quote(column) for column in also_return)])
         # Identifiers come from model metadata; the rows are one parameter. json_populate_record
         # casts each value to its column's type; WITH ORDINALITY keeps the given order, so the
-        # identity values come out in it. `go` (one row or none) gates every INSERT on the
-        # statement's stock reservation.
+        # identity values come out in it.
         shape = _shapes[key] = _InsertShape(
             fields=fields,
             plain=tuple(_plain_types(f) for f in fields),
             sql=(
                 f"{name} AS (INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
-                f"SELECT {', '.join(values)} FROM go, json_array_elements(%s::json) WITH ORDINALITY AS e(doc, n) "
+                f"SELECT {', '.join(values)} FROM json_array_elements(%s::json) WITH ORDINALITY AS e(doc, n) "
                 f"CROSS JOIN LATERAL json_populate_record(NULL::{table}, e.doc) AS r ORDER BY e.n "
                 f"RETURNING {returning})"
             ),
@@ -271,19 +270,26 @@ def _set_returned(objs: Sequence[models.Model], rows: Sequence[Sequence[Any]]) -
         obj._state.db = DEFAULT_DB_ALIAS
 
 
+class StockMoved(Exception):
+    """The stock the snapshot promised is gone: the statement failed and wrote nothing."""
+
+
 def write(
     *, address: Address, order: SalesOrder, lines: Sequence[OrderLine], allocations: Sequence[Allocation],
-    events: Sequence[OrderEvent], message: OutboxMessage, reservation: stock.ReservationSQL | None = None,
-) -> bool:
+    events: Sequence[OrderEvent], message: OutboxMessage, reservations: Sequence[stock.StockLine],
+) -> None:
     """Insert a new order with its ship-to address, lines, allocations, events and outbox
-    message in one statement and fill in the ids and database-computed values (order number,
-    backordered quantities) on the given objects.
+    message, then reserve its stock — one statement (at top level its own transaction) — and
+    fill in the ids and database-computed values (order number, backordered quantities) on
+    the given objects.
 
-    With a `reservation` (inventory.services.reservation_sql) the statement also reserves the
-    stock, all rows or none, before it writes anything; if the stock is no longer there it
-    writes nothing and returns False. Outside a transaction the statement is its own.
+    The reservation (inventory.services.reservation_sql) comes last: the order row, with its
+    channel + external_ref key, goes in before any stock lock, and the stock rows stay locked
+    only from the end of the statement to its commit. If the stock is no longer there the
+    statement fails, writes nothing, and StockMoved is raised.
     """
-    returns = {"address": Address, "sales_order": SalesOrder, "line": OrderLine, "event": OrderEvent}
+    returns = {"address": Address, "sales_order": SalesOrder, "line": OrderLine, "event": OrderEvent,
+               "outbox": OutboxMessage}
     order_id = "(SELECT id FROM sales_order)"
     parts = [
         _insert_cte("address", Address, [address]),
@@ -292,6 +298,9 @@ def write(
         _insert_cte("event", OrderEvent, events, {"order_id": order_id}),
         _insert_cte("outbox", OutboxMessage, [message], {"kwargs": f"jsonb_build_object('order_id', {order_id})"}),
     ]
+    params = [rows for _, rows in parts]
+    ctes = [part for part, _ in parts]
+    check = ""
     if allocations:
         returns["allocation"] = Allocation
         parts.append(_insert_cte(
@@ -299,27 +308,34 @@ def write(
             {"line_id": "(SELECT line.id FROM line WHERE line.line_no = (e.doc->>'line_no')::integer)"},
             keys={"line_no": [allocation.line.line_no for allocation in allocations]},
         ))
-    returns["outbox"] = OutboxMessage
-    if reservation is not None and reservation.rows:
-        # inventory's CTEs and an int
-        head = f"{reservation.ctes}, go AS (SELECT 1 WHERE (SELECT count(*) FROM stock_reserved) = {reservation.rows})"  # noqa: S608
-        params: list[Any] = list(reservation.params)
-    else:
-        head, params = "go AS (SELECT 1)", []
-    sql = "WITH {head}, {parts} {selects}".format(
-        head=head,
-        parts=", ".join(part for part, _ in parts),
+        ctes.append(parts[-1][0])
+        params.append(parts[-1][1])
+        # every INSERT (the others through allocation's links) runs before the first stock lock
+        reservation = stock.reservation_sql(
+            lines=reservations,
+            after="(SELECT count(*) FROM allocation) > 0 AND (SELECT count(*) FROM event) > 0 "
+                  "AND (SELECT count(*) FROM outbox) > 0",
+        )
+        ctes.append(reservation.ctes)
+        params.extend(reservation.params)
+        check = f"SELECT 'reserved', json_build_array({reservation.check}) UNION ALL "
+    sql = "WITH {ctes} {check}{selects}".format(
+        ctes=", ".join(ctes),
+        check=check,
         selects=" UNION ALL ".join(
             # CTE names and columns from model metadata
             f"SELECT '{cte}', json_agg(json_build_array({_returning(model)})) FROM {cte}"  # noqa: S608
             for cte, model in returns.items()
         ),
     )
-    with _cursor() as cursor:
-        cursor.execute(sql, params + [rows for _, rows in parts])
-        returned = dict(cursor.fetchall())
-    if returned["sales_order"] is None:
-        return False  # the stock moved: nothing was written
+    try:
+        with _cursor() as cursor:
+            cursor.execute(sql, params)
+            returned = dict(cursor.fetchall())
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == stock.STOCK_MOVED_SQLSTATE:
+            raise StockMoved from exc
+        raise
     # Each INSERT takes its rows in the given order (ORDER BY e.n), so their identity values
     # ascend in that order and ids sorted ascending line up with the objects as given.
     _set_returned([address], returned["address"])
@@ -337,4 +353,3 @@ def write(
         _set_returned(allocations, sorted(returned["allocation"]))
     _set_returned([message], returned["outbox"])
     message.kwargs = {"order_id": order.pk}
-    return True

@@ -359,13 +359,14 @@ def place_order(
     written and InsufficientStock names the short SKUs.
 
     The hot path is two round trips: products and their availability are read in one query
-    without locks; when that snapshot covers every line, one statement reserves the planned
-    stock (all rows or none) and writes the whole order (orders.intake.write) — at top level
-    its own transaction, so the stock rows stay locked only while PostgreSQL runs it. If a
-    concurrent order took the units in between, that statement writes nothing and the order
-    is placed the careful way: in a transaction, lock, plan, reserve, write. Both ways take the
-    stock row locks (in (product, warehouse) order) before the order row's channel +
-    external_ref key, so two requests with the same reference meet on that key, never in a
+    without locks; when that snapshot covers every line, one statement writes the whole order
+    and, last, reserves the planned stock, all rows or none (orders.intake.write). At top
+    level that statement is its own transaction, so the stock rows stay locked only from its
+    end to its commit. If a concurrent order took the units in between, the statement fails
+    and writes nothing, and the order is placed the careful way: in a transaction, insert the
+    order row, lock the stock rows, plan, reserve, write the rest. Both ways insert the order
+    row (its channel + external_ref key) before they take any stock lock (in (product,
+    warehouse) order), so two requests with the same reference meet on that key, never in a
     deadlock.
     """
     external_ref = (external_ref or "").strip()
@@ -393,16 +394,14 @@ def place_order(
     }
     try:
         if known.covers(lines):
-            # Nested in a caller's transaction, a savepoint keeps it usable if the statement fails.
-            with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
-                placed = _create_order(**order_args, snapshot=known)
-            if placed is not None:
-                return placed
-            # a concurrent order took the units after our read: place it with locks
+            try:
+                # Nested in a caller's transaction, a savepoint keeps it usable if the statement fails.
+                with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
+                    return _create_order(**order_args, snapshot=known)
+            except intake.StockMoved:
+                pass  # a concurrent order took the units after our read: place it with locks
         with transaction.atomic():
-            placed = _create_order(**order_args, snapshot=None)
-        assert placed is not None  # the locked way writes or raises
-        return placed
+            return _create_order(**order_args, snapshot=None)
     except IntegrityError as exc:
         if external_ref and "salesorder_channel_external_ref" in str(exc):
             existing = SalesOrder.objects.get(channel=channel_obj, external_ref=external_ref)
@@ -422,12 +421,13 @@ def _create_order(
     *, channel: Channel, customer: CustomerInput, known_customer: Customer | None, ship_to: AddressInput,
     lines: Sequence[LineInput], products: dict[str, Product], snapshot: intake.IntakeRead | None,
     external_ref: str, allow_backorder: bool, currency: str, requested_date: date | None, notes: str, user: Any,
-) -> PlacedOrder | None:
-    """Write one order; None if the `snapshot` promised stock that is gone (nothing written).
+) -> PlacedOrder:
+    """Write one order.
 
-    With a `snapshot` that covers every line: plan from it; one statement reserves and writes
-    (orders.intake.write). Without (inside the caller's transaction): lock the products' stock
-    rows, plan, reserve, then write the order in one statement.
+    With a `snapshot` that covers every line: plan from it; one statement writes the order
+    and reserves (orders.intake.write; raises intake.StockMoved, having written nothing, if
+    the stock is gone). Without (inside the caller's transaction): insert the address and
+    order rows, lock the products' stock rows, plan, reserve, write the rest.
     """
     customer_obj = _customer_for(customer, known=known_customer)
     address = Address(
@@ -460,6 +460,11 @@ def _create_order(
             available=snapshot.available,
         )
     else:
+        # The order row goes in before any stock lock, as in the hot statement: two requests
+        # with the same channel + external_ref then meet on its unique key, never in a deadlock.
+        address.save(force_insert=True)
+        order.ship_to = address
+        order.save(force_insert=True)
         warehouses = _warehouse_infos()
         new_allocations, _changed = _allocate_lines(order=order, lines=order_lines, warehouses=warehouses)
     target = _allocation_status(order_lines)
@@ -471,13 +476,23 @@ def _create_order(
         )
     events.append(order_transition(order=order, to=target, actor=user, save=False))
     order.promised_date = _promise(order_lines, new_allocations, warehouses)
-    message = outbox.new_message("orders.tasks.order_placed_task")
-    written = intake.write(
-        address=address, order=order, lines=order_lines, allocations=new_allocations, events=events,
-        message=message, reservation=stock.reservation_sql(lines=reservations) if snapshot is not None else None,
-    )
-    if not written:
-        return None
+    if snapshot is not None:
+        intake.write(
+            address=address, order=order, lines=order_lines, allocations=new_allocations, events=events,
+            message=outbox.new_message("orders.tasks.order_placed_task"), reservations=reservations,
+        )
+        return PlacedOrder(order=order, created=True, lines=order_lines)
+    order.save(update_fields=["status", "promised_date", "updated_at"])
+    for line in order_lines:
+        line.order = order
+    OrderLine.objects.bulk_create(order_lines)
+    for allocation in new_allocations:
+        allocation.line_id = allocation.line.pk
+    Allocation.objects.bulk_create(new_allocations)
+    for event in events:
+        event.order = order
+    OrderEvent.objects.bulk_create(events)
+    outbox.enqueue("orders.tasks.order_placed_task", kwargs={"order_id": order.pk})
     return PlacedOrder(order=order, created=True, lines=order_lines)
 
 
