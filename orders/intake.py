@@ -181,19 +181,28 @@ def _plain_types(field: models.Field) -> tuple[type, ...] | None:
 _shapes: dict[tuple, _InsertShape] = {}
 
 
+@functools.cache
+def _with_db_default(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields if f.db_default is not models.NOT_PROVIDED)
+
+
 def _shape(
     name: str, model: type[models.Model], sample: models.Model, links: dict[str, str], also_return: tuple[str, ...]
 ) -> _InsertShape:
     """All concrete columns except the primary key, generated columns, columns left to their
     database default (as in `sample`), and `links` (filled from SQL, last)."""
-    fields = tuple(
-        f for f in model._meta.concrete_fields
-        if not f.primary_key and not f.generated and f.attname not in links
-        and not isinstance(getattr(sample, f.attname), DatabaseDefault)
+    # Only fields with a db_default can hold a DatabaseDefault: look at those on the sample.
+    left_to_database = tuple(
+        attname for attname in _with_db_default(model) if isinstance(getattr(sample, attname), DatabaseDefault)
     )
-    key = (name, model, tuple(f.attname for f in fields), tuple(links.items()), also_return)
+    key = (name, model, left_to_database, tuple(links.items()), also_return)
     shape = _shapes.get(key)
     if shape is None:
+        fields = tuple(
+            f for f in model._meta.concrete_fields
+            if not f.primary_key and not f.generated and f.attname not in links
+            and f.attname not in left_to_database
+        )
         quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
         table = quote(model._meta.db_table)
         columns = [quote(f.column) for f in fields] + [quote(model._meta.get_field(a).column) for a in links]
