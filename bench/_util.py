@@ -92,6 +92,8 @@ class CpuMeter:
     meaningful when other work shares the machine, unlike wall-clock rates."""
 
     def __init__(self, pids: Sequence[int] = ()) -> None:
+        import psutil  # noqa: F401 — imported now, not in the timed start()
+
         self.pids = list(pids)
 
     @staticmethod

@@ -4,9 +4,13 @@ Each client loops `orders.services.place_order` (one line, quantity 1, allow_bac
 until it gets its first clean out-of-stock (InsufficientStock); every order must succeed or
 be refused that way — no other error, no request slower than 2 s. Exactly 1,000 must succeed.
 The limit, in the same run: the same clients looping one conditional single-row UPDATE in
-autocommit (`reserved = reserved + 1 WHERE on_hand - reserved >= 1`) until it updates nothing.
-Rates are successes per second until the last unit was sold. Clients are processes; the two
-kinds alternate over --rounds (default 2) and are summed.
+autocommit (`reserved = reserved + 1 WHERE on_hand - reserved >= 1`) until it updates nothing
+(`ratio` = service / that). A second limit, the same work in raw SQL: each sale is a whole
+order placed the way bench/order_intake.py's raw client places it, a guarded UPDATE and one
+CTE inserting address, order, line, allocation, events and outbox row (`same_work_ratio`).
+Rates are successes per second until the last unit was sold. Clients are processes; the
+kinds alternate over --rounds (default 2) and are summed. CPU per sale (clients and their
+PostgreSQL backends) is logged: on a small machine CPU, not the row lock, caps every kind.
 
 Options: --clients=64 --stock=1000 --rounds=2
 """
@@ -17,7 +21,7 @@ import random
 import time
 from typing import Any
 
-from bench._util import bench_line, connect, flag, log, percentile, run_clients, setup_django
+from bench._util import CpuMeter, bench_line, connect, flag, log, percentile, run_clients, setup_django
 
 NAME = "hot_sku"
 HOT_SKU = "BENCH-HOT"
@@ -52,11 +56,20 @@ def prepare(stock: int) -> int:
     return level_id
 
 
-def _result(successes: int, refused: int, errors: dict[str, int], latencies: list[float], last_success: float) -> dict[str, Any]:
+def _result(
+    successes: int, refused: int, errors: dict[str, int], latencies: list[float], last_success: float,
+    cpu: dict[str, float], began: float,
+) -> dict[str, Any]:
     return {
         "successes": successes, "refused": refused, "errors": errors, "latencies": latencies,
-        "last_success": last_success,
+        "last_success": last_success, "began": began, **cpu,
     }
+
+
+def _backend_pid(cursor_owner: Any) -> int:
+    with cursor_owner.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
 
 
 def service_client(index: int, barrier: Any, phase: str) -> dict[str, Any]:
@@ -65,10 +78,15 @@ def service_client(index: int, barrier: Any, phase: str) -> dict[str, Any]:
 
     rng = random.Random(index)
     # Warm up: imports, connection, a read of the hot product (no order: the stock is counted).
+    from django.db import connection
+
     from orders.models import Channel
 
     Channel.objects.filter(code="web").exists()
+    meter = CpuMeter([_backend_pid(connection)])
     barrier.wait()
+    began = time.monotonic()
+    meter.start()
     successes, refused, seq = 0, 0, 0
     errors: dict[str, int] = {}
     latencies: list[float] = []
@@ -99,14 +117,16 @@ def service_client(index: int, barrier: Any, phase: str) -> dict[str, Any]:
         latencies.append((time.perf_counter() - started) * 1000)
         successes += 1
         last_success = time.monotonic()
-    return _result(successes, refused, errors, latencies, last_success)
+    return _result(successes, refused, errors, latencies, last_success, meter.stop(), began)
 
 
 def raw_client(index: int, barrier: Any, url: str, level_id: int) -> dict[str, Any]:
     conn = connect(url, autocommit=True)
     try:
-        conn.execute("SELECT 1")
+        meter = CpuMeter([conn.info.backend_pid])
         barrier.wait()
+        began = time.monotonic()
+        meter.start()
         successes, refused = 0, 0
         latencies: list[float] = []
         last_success = 0.0
@@ -123,13 +143,52 @@ def raw_client(index: int, barrier: Any, url: str, level_id: int) -> dict[str, A
                 break
             successes += 1
             last_success = time.monotonic()
-        return _result(successes, refused, {}, latencies, last_success)
+        return _result(successes, refused, {}, latencies, last_success, meter.stop(), began)
+    finally:
+        conn.close()
+
+
+def raw_order_client(index: int, barrier: Any, phase: str, context: dict[str, Any]) -> dict[str, Any]:
+    """The same work as the service in raw SQL (bench.order_intake.raw_place: a guarded UPDATE
+    and one CTE inserting the order's rows, in one transaction): a second limit, "same work"."""
+    from bench.order_intake import raw_place
+
+    conn = connect(context["url"])
+    try:
+        meter = CpuMeter([conn.info.backend_pid])
+        barrier.wait()
+        began = time.monotonic()
+        meter.start()
+        successes, refused, seq = 0, 0, 0
+        latencies: list[float] = []
+        last_success = 0.0
+        while True:
+            customer = (index * 7 + seq) % 500
+            seq += 1
+            payload = {
+                "external_ref": f"{phase}-{index}-{seq}",
+                "customer": {"email": f"bench{customer}@example.com"},
+                "ship_to": {"line1": "1 Hot Street", "city": "Shanghai", "postal_code": "200000", "country": "CN",
+                            "lat": 31.23, "lon": 121.47},
+                "lines": [{"sku": HOT_SKU, "quantity": 1}],
+            }
+            started = time.perf_counter()
+            placed = raw_place(conn, payload, context)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if not placed:
+                refused += 1
+                break
+            successes += 1
+            last_success = time.monotonic()
+        return _result(successes, refused, {}, latencies, last_success, meter.stop(), began)
     finally:
         conn.close()
 
 
 def run(label: str, target: Any, clients: int, args: tuple) -> dict[str, Any]:
-    results, started = run_clients(target, clients, args=args)
+    results, _released = run_clients(target, clients, args=args)
+    # The clients' own clocks after the barrier (the parent may be scheduled late among them).
+    started = min(result["began"] for result in results)
     successes = sum(result["successes"] for result in results)
     errors: dict[str, int] = {}
     for result in results:
@@ -142,11 +201,14 @@ def run(label: str, target: Any, clients: int, args: tuple) -> dict[str, Any]:
         "successes": successes, "refused": sum(result["refused"] for result in results), "errors": errors,
         "seconds": seconds, "per_s": successes / seconds, "max_ms": max(latencies, default=0.0),
         "p95_ms": percentile(latencies, 95),
+        # client processes + their PostgreSQL backends, including the refused attempts
+        "cpu_s": sum(result["own_cpu_s"] + result["other_cpu_s"] for result in results),
     }
     log(
         f"{label:8s} {successes} sold in {seconds:.2f} s = {summary['per_s']:.0f}/s, "
         f"{summary['refused']} clean out-of-stock, errors {errors or 0}, "
-        f"p95 {summary['p95_ms']:.1f} ms, max {summary['max_ms']:.1f} ms"
+        f"p95 {summary['p95_ms']:.1f} ms, max {summary['max_ms']:.1f} ms, "
+        f"CPU {summary['cpu_s'] / max(successes, 1) * 1000:.2f} ms per sale"
     )
     return summary
 
@@ -170,21 +232,32 @@ def main(argv: list[str]) -> int:
     level_id = prepare(stock)
     url = os.environ["DATABASE_URL"]
     log(f"{clients} clients (processes) buy 1 of {stock} units of one SKU; {rounds} rounds of each kind")
+    from bench.order_intake import raw_context
+
+    context = raw_context()
     service_runs: list[dict[str, Any]] = []
     raw_runs: list[dict[str, Any]] = []
+    raw_order_runs: list[dict[str, Any]] = []
     problems: list[str] = []
+
+    def sold_exactly(label: str, summary: dict[str, Any]) -> None:
+        on_hand, reserved = stock_row(level_id)
+        if summary["successes"] != stock or reserved != stock:
+            problems.append(f"{label}: {summary['successes']} sold, reserved {reserved} of {on_hand}")
+
     for round_no in range(rounds):
         reset_orders()
         raw = run("raw", raw_client, clients, (url, level_id))
-        on_hand, reserved = stock_row(level_id)
-        if reserved != min(stock, on_hand) or raw["successes"] != stock:
-            problems.append(f"raw round {round_no}: {raw['successes']} sold, reserved {reserved} of {on_hand}")
+        sold_exactly(f"raw round {round_no}", raw)
         raw_runs.append(raw)
         reset_orders()
+        raw_order = run("raw_order", raw_order_client, clients, (f"rawo{round_no}", context))
+        sold_exactly(f"raw_order round {round_no}", raw_order)
+        problems.extend(invariant_violations())
+        raw_order_runs.append(raw_order)
+        reset_orders()
         service = run("service", service_client, clients, (f"hot{round_no}",))
-        on_hand, reserved = stock_row(level_id)
-        if service["successes"] != stock or reserved != stock:
-            problems.append(f"service round {round_no}: {service['successes']} sold, reserved {reserved} of {on_hand}")
+        sold_exactly(f"service round {round_no}", service)
         problems.extend(invariant_violations())
         service_runs.append(service)
     reset_orders()
@@ -194,7 +267,13 @@ def main(argv: list[str]) -> int:
     def rate(runs: list[dict[str, Any]]) -> float:
         return sum(r["successes"] for r in runs) / sum(r["seconds"] for r in runs)
 
-    per_s, raw_per_s = rate(service_runs), rate(raw_runs)
+    per_s, raw_per_s, raw_order_per_s = rate(service_runs), rate(raw_runs), rate(raw_order_runs)
+
+    def cpu_ms(runs: list[dict[str, Any]]) -> float:
+        return sum(r["cpu_s"] for r in runs) / sum(r["successes"] for r in runs) * 1000
+
+    log(f"CPU per sale (clients + their PostgreSQL backends, refusals included): raw {cpu_ms(raw_runs):.2f} ms, "
+        f"raw_order {cpu_ms(raw_order_runs):.2f} ms, service {cpu_ms(service_runs):.2f} ms")
     max_wait = max(r["max_ms"] for r in service_runs)
     errors = sum(sum(r["errors"].values()) for r in service_runs)
     successes = min(r["successes"] for r in service_runs)
@@ -205,6 +284,8 @@ def main(argv: list[str]) -> int:
         raw_per_s=raw_per_s,
         ratio=per_s / raw_per_s if raw_per_s else float("nan"),
         max_wait_ms=max_wait,
+        raw_order_per_s=raw_order_per_s,
+        same_work_ratio=per_s / raw_order_per_s if raw_order_per_s else float("nan"),
         p95_ms=max(r["p95_ms"] for r in service_runs),
         errors=errors,
         clients=clients,

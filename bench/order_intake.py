@@ -279,39 +279,44 @@ SELECT id FROM sales_order
 """
 
 
-def raw_client(index: int, barrier: Any, seconds: float, phase: str, context: dict[str, Any]) -> dict[str, Any]:
+def raw_place(conn: Any, payload: dict[str, Any], context: dict[str, Any]) -> bool:
+    """Place one order the raw way (one transaction, two statements); False if stock was short."""
     import psycopg
 
+    skus = [line["sku"] for line in payload["lines"]]
+    quantities = [line["quantity"] for line in payload["lines"]]
+    try:
+        reserved = conn.execute(
+            RAW_RESERVE, {"skus": skus, "quantities": quantities, "warehouse": context["warehouse"]}
+        ).fetchall()
+        if len(reserved) != len(skus):
+            conn.rollback()
+            return False
+        ship_to = payload["ship_to"]
+        conn.execute(
+            RAW_INSERT,
+            {
+                "email": payload["customer"]["email"], "line1": ship_to["line1"], "city": ship_to["city"],
+                "postal_code": ship_to["postal_code"], "country": ship_to["country"],
+                "lat": ship_to["lat"], "lon": ship_to["lon"], "skus": skus, "quantities": quantities,
+                "channel": context["channel"], "external_ref": payload["external_ref"],
+                "promised": context["promised"], "token": secrets.token_urlsafe(16),
+                "warehouse": context["warehouse"], "created_message": context["created_message"],
+            },
+        ).fetchone()
+        conn.commit()
+        return True
+    except psycopg.Error:
+        conn.rollback()
+        raise
+
+
+def raw_client(index: int, barrier: Any, seconds: float, phase: str, context: dict[str, Any]) -> dict[str, Any]:
     rng = random.Random(1000 + index)
     conn = connect(context["url"])
 
     def place(payload: dict[str, Any]) -> bool:
-        skus = [line["sku"] for line in payload["lines"]]
-        quantities = [line["quantity"] for line in payload["lines"]]
-        try:
-            reserved = conn.execute(
-                RAW_RESERVE, {"skus": skus, "quantities": quantities, "warehouse": context["warehouse"]}
-            ).fetchall()
-            if len(reserved) != len(skus):
-                conn.rollback()
-                return False
-            ship_to = payload["ship_to"]
-            conn.execute(
-                RAW_INSERT,
-                {
-                    "email": payload["customer"]["email"], "line1": ship_to["line1"], "city": ship_to["city"],
-                    "postal_code": ship_to["postal_code"], "country": ship_to["country"],
-                    "lat": ship_to["lat"], "lon": ship_to["lon"], "skus": skus, "quantities": quantities,
-                    "channel": context["channel"], "external_ref": payload["external_ref"],
-                    "promised": context["promised"], "token": secrets.token_urlsafe(16),
-                    "warehouse": context["warehouse"], "created_message": context["created_message"],
-                },
-            ).fetchone()
-            conn.commit()
-            return True
-        except psycopg.Error:
-            conn.rollback()
-            raise
+        return raw_place(conn, payload, context)
 
     try:
         for seq in range(3):
