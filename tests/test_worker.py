@@ -7,14 +7,16 @@ this process publishes through `private_celery_app`, pointed at the same Redis.
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
-from django.db import transaction
+from django.db import connection, transaction
 
 from core import outbox
 from core.models import OutboxMessage, WorkerHeartbeat
@@ -137,3 +139,35 @@ def test_beat_schedules_the_outbox_drain(private_redis, test_database_url, tmp_p
         beat.terminate()
         beat.wait(timeout=15)
         broker.close()
+
+
+def test_concurrent_relays_publish_every_message_exactly_once(private_redis, private_celery_app):
+    # Given 300 committed messages
+    OutboxMessage.objects.bulk_create(outbox.new_message(HEARTBEAT_TASK, kwargs={"source": f"m{n}"})
+                                      for n in range(300))
+
+    # When three relays drain at once, in small batches, each on its own database connection
+    def relay() -> int:
+        sent = 0
+        try:
+            while batch := outbox.drain(batch_size=25, app=private_celery_app):
+                sent += batch
+        finally:
+            connection.close()
+        return sent
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        counts = list(pool.map(lambda _n: relay(), range(3)))
+
+    # Then the broker holds each message once (SKIP LOCKED claims never overlap)
+    broker = redis.Redis.from_url(private_redis.url)
+    try:
+        queued = [json.loads(raw) for raw in broker.lrange("celery", 0, -1)]
+    finally:
+        broker.close()
+    # a Celery message body is base64 JSON: [args, kwargs, embed]
+    outbox_ids = sorted(json.loads(base64.b64decode(message["body"]))[1]["_outbox_id"] for message in queued)
+    assert sum(counts) == 300
+    assert outbox_ids == sorted(OutboxMessage.objects.values_list("pk", flat=True))
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+    assert set(OutboxMessage.objects.values_list("attempts", flat=True)) == {1}
