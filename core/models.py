@@ -29,9 +29,10 @@ class SectionAccess(models.Model):
 class OutboxMessage(models.Model):
     """A Celery task recorded in the same transaction as the work that asks for it.
 
-    Published after commit; a periodic drain republishes whatever the broker never got (Redis
-    down, or restarted without persistence). `processed_at` makes execution exactly-once for the
-    task's database effects: the worker claims the row with SKIP LOCKED in the task's transaction.
+    Published after commit by the relay (core.outbox.drain, in every worker), which republishes
+    whatever the broker never got or lost (Redis down, or restarted without persistence).
+    `processed_at` makes execution exactly-once for the task's database effects: the task claims
+    the row in its own transaction.
     """
 
     task_name = models.CharField(_("task"), max_length=200)

@@ -12,8 +12,7 @@ place in the 90-day history with set-based updates, and promised dates move with
 ledger keeps its real timestamps: it is append-only and hash-chained, and rewriting it is exactly
 what `verify_ledger` must catch. The notifications and reallocations the seeding enqueued are
 marked processed in the same transaction: they describe history, and nobody should be e-mailed
-about it (the after-commit publisher still hands them to the broker; the worker's exactly-once
-claim finds them processed and does nothing).
+about it (the relay never publishes a processed message).
 
 Idempotent: the orders carry the external references DEMO-0001…; all of them are written in one
 transaction, so once any exists the history is complete and a second run only makes sure the

@@ -215,8 +215,8 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
 def private_celery_app(private_redis: PrivateRedis) -> Iterator[Celery]:
     """The project's Celery configuration with the broker pointed at `private_redis`.
 
-    It is made the current app for this test, so `core.outbox.enqueue` publishes there after
-    commit; the project's own app is current again afterwards.
+    It is made the current app for this test, so `core.outbox.drain()` called in the test
+    process publishes there; the project's own app is current again afterwards.
     """
     from config.celery import app as project_app
 
