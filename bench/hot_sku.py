@@ -25,6 +25,7 @@ from bench._util import CpuMeter, bench_line, connect, flag, log, percentile, ru
 
 NAME = "hot_sku"
 HOT_SKU = "BENCH-HOT"
+WARM_SKU = "BENCH-0000"  # from order_intake's data, with plenty of stock
 MAX_WAIT_MS = 2000
 
 
@@ -77,12 +78,18 @@ def service_client(index: int, barrier: Any, phase: str) -> dict[str, Any]:
     from orders import services
 
     rng = random.Random(index)
-    # Warm up: imports, connection, a read of the hot product (no order: the stock is counted).
+    # Warm up as order_intake's clients do — imports, connection, caches, prepared statements —
+    # with orders for one of order_intake's plentiful SKUs, never the hot one (its sales are counted).
     from django.db import connection
 
-    from orders.models import Channel
-
-    Channel.objects.filter(code="web").exists()
+    for warm in range(6):
+        services.place_order(
+            channel="web", external_ref=f"{phase}-{index}-warm{warm}",
+            customer=services.CustomerInput(name="Bench customer 0", email="bench0@example.com"),
+            ship_to=services.AddressInput(line1="1 Warm Street", city="Shanghai", postal_code="200000", country="CN",
+                                          lat=31.23, lon=121.47),
+            lines=[services.LineInput(sku=WARM_SKU, quantity=1)],
+        )
     meter = CpuMeter([_backend_pid(connection)])
     barrier.wait()
     began = time.monotonic()

@@ -130,8 +130,10 @@ class StockLevel(models.Model):
     `ledger_hash` is the head of this row's hash chain of movements.
     """
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels")
+    # No single-column indexes: the unique (product, warehouse) and the (warehouse, product) index
+    # serve both lookups, and every index a reservation's new row version must enter costs.
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels", db_index=False)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels", db_index=False)
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
     ledger_hash = models.CharField(_("ledger hash"), max_length=64, default="", blank=True)
