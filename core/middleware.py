@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
@@ -71,6 +72,35 @@ def wants_json(request: HttpRequest) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
+def database_error_response(request: HttpRequest, exception: BaseException) -> HttpResponse | None:
+    """The 503 answer for OperationalError / InterfaceError (None for any other exception)."""
+    if not isinstance(exception, OperationalError | InterfaceError):
+        return None
+    unavailable = is_database_unavailable(exception)
+    if unavailable:
+        close_broken_connections()
+        logger.warning("database unavailable during %s %s: %s", request.method, request.path, exception)
+        code = "database_unavailable"
+        detail = _("The database is unavailable right now. Nothing was saved; please try again shortly.")
+    else:
+        logger.error("database busy during %s %s", request.method, request.path, exc_info=exception)
+        code = "database_busy"
+        detail = _("The database is busy right now. Nothing was saved; please try again shortly.")
+    retry_after = int(getattr(settings, "DATABASE_UNAVAILABLE_RETRY_AFTER", DEFAULT_RETRY_AFTER_SECONDS))
+    if not unavailable:
+        retry_after = 1
+    if wants_json(request):
+        response: HttpResponse = JsonResponse({"detail": detail, "code": code}, status=503)
+    else:
+        # Rendered without the request: no context processor (user, navigation) may query
+        # the database that just failed.
+        page = loader.get_template("503.html").render({"detail": detail, "retry_after": retry_after})
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 class DatabaseUnavailableMiddleware:
     """process_exception: OperationalError / InterfaceError → 503 with Retry-After."""
 
@@ -81,28 +111,18 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, OperationalError | InterfaceError):
-            return None
-        unavailable = is_database_unavailable(exception)
-        if unavailable:
-            close_broken_connections()
-            logger.warning("database unavailable during %s %s: %s", request.method, request.path, exception)
-            code = "database_unavailable"
-            detail = _("The database is unavailable right now. Nothing was saved; please try again shortly.")
-        else:
-            logger.error("database busy during %s %s", request.method, request.path, exc_info=exception)
-            code = "database_busy"
-            detail = _("The database is busy right now. Nothing was saved; please try again shortly.")
-        retry_after = int(getattr(settings, "DATABASE_UNAVAILABLE_RETRY_AFTER", DEFAULT_RETRY_AFTER_SECONDS))
-        if not unavailable:
-            retry_after = 1
-        if wants_json(request):
-            response: HttpResponse = JsonResponse({"detail": detail, "code": code}, status=503)
-        else:
-            # Rendered without the request: no context processor (user, navigation) may query
-            # the database that just failed.
-            page = loader.get_template("503.html").render({"detail": detail, "retry_after": retry_after})
-            response = HttpResponse(page, status=503)
-        response["Retry-After"] = str(retry_after)
-        response["Cache-Control"] = "no-store"
-        return response
+        return database_error_response(request, exception)
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's SessionMiddleware, except that a database lost while the session is saved —
+    after the view, where DatabaseUnavailableMiddleware no longer sees exceptions — answers the
+    same 503 instead of a 500. (The view's own writes committed or rolled back before this.)"""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        try:
+            return super().process_response(request, response)
+        except (OperationalError, InterfaceError) as exc:
+            answer = database_error_response(request, exc)
+            assert answer is not None  # an OperationalError or InterfaceError always gets one
+            return answer

@@ -35,6 +35,7 @@ import pytest
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.http import HttpResponse
 from django.test import Client
+from django.urls import path
 
 from core import outbox
 from core.middleware import DatabaseUnavailableMiddleware, is_database_unavailable
@@ -324,3 +325,31 @@ def test_contention_errors_get_a_short_retry_after_and_their_own_code(rf):
 def test_other_errors_are_left_to_the_usual_handling(rf):
     assert middleware_answer(rf.post("/api/v1/orders/"), IntegrityError("duplicate key")) is None
     assert middleware_answer(rf.post("/api/v1/orders/"), ValueError("a bug")) is None
+
+
+# --- the database lost after the view, while the session is saved ------------------------------
+def _session_then_outage(request):
+    """Touch the session, then lose the database connection before the response goes out."""
+    request.session["touched"] = True
+    connection.ensure_connection()
+    backend = connection.connection.info.backend_pid
+    with psycopg.connect(os.environ["SCOMS_TEST_KILLER_URL"], autocommit=True) as killer:
+        killer.execute("SELECT pg_terminate_backend(%s)", [backend])
+    return HttpResponse("the view itself succeeded")
+
+
+urlpatterns = [path("session-then-outage/", _session_then_outage)]
+
+
+@pytest.mark.urls("tests.test_reliability_database")
+def test_database_lost_while_the_session_is_saved_answers_503_not_500(test_database_url, monkeypatch):
+    monkeypatch.setenv("SCOMS_TEST_KILLER_URL", test_database_url)
+    client = Client(raise_request_exception=False)
+
+    page = client.get("/session-then-outage/", HTTP_ACCEPT="text/html")
+    api = client.get("/session-then-outage/", HTTP_ACCEPT="application/json")
+
+    assert (page.status_code, page["Retry-After"]) == (503, "5") and b"503" in page.content
+    assert api.status_code == 503 and api.json()["code"] == "database_unavailable"
+    # and the next request reconnects on its own
+    assert SalesOrder.objects.count() == 0
