@@ -14,7 +14,8 @@ committed on its own before the view runs, so exactly one of many simultaneous r
 the claim (the unique constraint on user + key decides). The view then runs in one transaction
 together with the UPDATE that stores its response: either both commit or neither does, so a
 crash can never leave an order without its stored response. A claim whose request died
-without cleaning up (process killed) may be taken over after `IDEMPOTENCY_STALE_SECONDS`.
+without cleaning up is taken over at once when the PostgreSQL session that made it is gone
+(database restarted, web process killed), else after `IDEMPOTENCY_STALE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -88,15 +89,23 @@ def _stale_after() -> timedelta:
 
 
 # Times come from the database clock, not this host's: several web hosts share the records.
+# A claim in progress is taken over when it is stale, or at once when the database session that
+# made it no longer exists (its pid and start time are not in pg_stat_activity): that request can
+# no longer store anything, and its transaction was rolled back with the session.
 _CLAIM_SQL = """
-INSERT INTO {table} AS r (user_id, key, method, path, request_hash, state, created_at)
-VALUES (%(user_id)s, %(key)s, %(method)s, %(path)s, %(hash)s, %(in_progress)s, clock_timestamp())
+WITH me AS (SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())
+INSERT INTO {table} AS r (user_id, key, method, path, request_hash, state, created_at, owner_pid, owner_started)
+SELECT %(user_id)s, %(key)s, %(method)s, %(path)s, %(hash)s, %(in_progress)s, clock_timestamp(),
+       me.pid, me.backend_start
+  FROM (SELECT 1) AS one LEFT JOIN me ON true
 ON CONFLICT (user_id, key) DO UPDATE
    SET method = EXCLUDED.method, path = EXCLUDED.path, request_hash = EXCLUDED.request_hash,
        state = EXCLUDED.state, response_status = NULL, response_body = NULL,
-       created_at = EXCLUDED.created_at
+       created_at = EXCLUDED.created_at, owner_pid = EXCLUDED.owner_pid, owner_started = EXCLUDED.owner_started
  WHERE r.created_at < clock_timestamp() - make_interval(secs => %(retention)s)
     OR (r.state = %(in_progress)s AND r.created_at < clock_timestamp() - make_interval(secs => %(stale)s))
+    OR (r.state = %(in_progress)s AND r.owner_pid IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM pg_stat_activity a WHERE a.pid = r.owner_pid AND a.backend_start = r.owner_started))
 RETURNING r.id, r.created_at
 """
 

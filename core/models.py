@@ -115,6 +115,11 @@ class IdempotencyRecord(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The PostgreSQL session that claimed the key (pid and start time: pids are reused). If it
+    # is gone — the database restarted, the web process died — the claim can be taken over at
+    # once instead of after IDEMPOTENCY_STALE_SECONDS.
+    owner_pid = models.IntegerField(null=True, blank=True)
+    owner_started = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("idempotency record")

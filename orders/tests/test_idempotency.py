@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 from decimal import Decimal
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test import RequestFactory
@@ -20,6 +23,7 @@ from inventory.models import StockLevel
 from inventory.tests.factories import ProductFactory, WarehouseFactory, give_stock
 from orders.models import SalesOrder
 from orders.tests.factories import ChannelFactory, place
+from tests.conftest import ROOT, child_env, database_url, wait_until
 
 ORDERS = "/api/v1/orders/"
 
@@ -294,3 +298,60 @@ def test_sixteen_simultaneous_requests_with_one_key_create_one_order(make_user, 
     record = IdempotencyRecord.objects.get()
     assert record.state == IdempotencyRecord.State.DONE
     assert record.response_body.encode() == created_bodies.pop()
+
+
+# A web process that posts one order with Idempotency-Key "key-1", then blocks (its statement
+# waits on a stock row lock the test holds) until the test kills it.
+_DOOMED_REQUEST = """
+import json, django
+django.setup()
+from rest_framework.test import APIClient
+client = APIClient()
+client.credentials(HTTP_AUTHORIZATION="Token " + {token!r})
+client.post("/api/v1/orders/", data={body!r}, content_type="application/json", headers={{"Idempotency-Key": "key-1"}})
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_whose_web_process_died_is_taken_over_as_soon_as_its_session_ends(make_user, stock):
+    operator = make_user("Operations")
+    token = Token.objects.create(user=operator)
+    level = StockLevel.objects.get(product=stock["product"])
+    url = database_url(connection.settings_dict)
+
+    # Given a web process that has claimed the key and waits on a stock row another transaction holds
+    with psycopg.connect(url) as holder, psycopg.connect(url, autocommit=True) as admin:
+        holder.execute("SELECT id FROM inventory_stocklevel WHERE id = %s FOR UPDATE", [level.pk])
+        doomed = subprocess.Popen(
+            [sys.executable, "-c", _DOOMED_REQUEST.format(token=token.key, body=json.dumps(order_body()))],
+            cwd=ROOT, env=child_env(DATABASE_URL=url, DEBUG="1", ALLOWED_HOSTS="testserver"),
+        )
+
+        def waiting_backend() -> int | None:
+            row = admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() "
+                "AND datname = current_database()"
+            ).fetchone()
+            return row[0] if row else None
+
+        try:
+            pid = wait_until(waiting_backend, timeout=30)
+            # When the process is killed (OOM, a gunicorn timeout) before it answered
+            doomed.kill()
+            doomed.wait(timeout=15)
+        finally:
+            if doomed.poll() is None:
+                doomed.kill()
+        holder.rollback()
+        # its PostgreSQL session ends as soon as it next reads from the dead client
+        wait_until(lambda: not admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone(),
+                   timeout=15)
+    assert not SalesOrder.objects.exists()  # its transaction died with it
+    assert IdempotencyRecord.objects.get().state == IdempotencyRecord.State.IN_PROGRESS  # nobody cleaned up
+
+    # Then the client's retry with the same key is served at once, not refused for minutes
+    retry = post_order(client_for(operator), order_body())
+    assert retry.status_code == 201, retry.content
+    assert SalesOrder.objects.count() == 1
+    assert IdempotencyRecord.objects.get().state == IdempotencyRecord.State.DONE
+    assert post_order(client_for(operator), order_body()).content == retry.content  # and replayed
