@@ -129,6 +129,8 @@ if _REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(_REPLICA_URL, conn_max_age=60)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["config.db_router.AnalyticsReplicaRouter"]
+# Amounts in other currencies are compared in this one (core.ExchangeRate, core.money).
+BASE_CURRENCY = env_str("BASE_CURRENCY", default="CNY").upper()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis / cache / Celery ----------------------------------------------------------------

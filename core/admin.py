@@ -1,4 +1,4 @@
-"""Admin for the infrastructure tables. They are written by the system only: read-only here."""
+"""Admin for the infrastructure tables (written by the system only: read-only here) and exchange rates."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db import connection
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
-from core.models import IdempotencyRecord, JobRun, OutboxMessage, WorkerHeartbeat
+from core.models import ExchangeRate, IdempotencyRecord, JobRun, OutboxMessage, WorkerHeartbeat
 
 
 class EstimatedCountPaginator(Paginator):
@@ -81,3 +81,13 @@ class IdempotencyRecordAdmin(ReadOnlyAdmin):
     list_select_related = ("user",)
     show_full_result_count = False
 
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Maintained by admins: add a row with a new `valid_from` rather than editing history."""
+
+    list_display = ("currency", "rate", "valid_from", "created_at")
+    list_filter = ("currency",)
+    search_fields = ("currency",)
+    date_hierarchy = "valid_from"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -49,3 +50,17 @@ def seed_users() -> None:
             user.set_password(DEMO_PASSWORD)
             user.save()
         user.groups.add(Group.objects.get(name=role))
+
+
+def seed_exchange_rates() -> None:
+    """A few rates to the base currency, so offers in other currencies can be compared."""
+    from datetime import date
+    from decimal import Decimal
+
+    from core.models import ExchangeRate
+
+    for currency, rate in (("USD", "7.2000"), ("EUR", "7.8000"), ("JPY", "0.0480")):
+        if currency != settings.BASE_CURRENCY:
+            ExchangeRate.objects.get_or_create(
+                currency=currency, valid_from=date(2026, 1, 1), defaults={"rate": Decimal(rate)}
+            )

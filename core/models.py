@@ -128,3 +128,30 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class ExchangeRate(models.Model):
+    """How many units of the base currency (settings.BASE_CURRENCY) one unit of `currency` is
+    worth from `valid_from` on — until a later rate of the same currency. Used where amounts in
+    different currencies are compared (the planner's choice of the cheapest supplier)."""
+
+    currency = models.CharField(_("currency"), max_length=3, help_text=_("ISO 4217 code, e.g. USD."))
+    rate = models.DecimalField(
+        _("rate to the base currency"), max_digits=18, decimal_places=8,
+        help_text=_("Units of the base currency per one unit of this currency."),
+    )
+    valid_from = models.DateField(_("valid from"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["currency", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "valid_from"], name="exchangerate_currency_day"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchangerate_rate_positive"),
+            models.CheckConstraint(condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="exchangerate_currency_iso"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} ({self.valid_from})"

@@ -41,6 +41,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, Any]] = {
     PURCHASING: {
         "sections": ["inventory", "purchasing", "analytics"],
         "apps": {"suppliers": ALL, "inventory": VIEW, "orders": VIEW, "analytics": VIEW},
+        # the rates the planner compares offers in other currencies with
+        "models": {"core.exchangerate": EDIT},
     },
     ANALYST: {
         "sections": ["orders", "inventory", "purchasing", "logistics", "analytics", "integrations"],

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import money
 from inventory import hooks as inventory_hooks
 from suppliers import demand, planning
 from suppliers.models import (
@@ -168,7 +169,7 @@ def _fetch(sql: str, params: Any) -> list[tuple]:
 
 
 def _load_candidates(product_ids: set[int] | None, excluded_suppliers: set[int]) -> dict[int, list[planning.Candidate]]:
-    """Active offers of active suppliers with their price breaks: two queries."""
+    """Active offers of active suppliers with their price breaks and exchange rates: three queries."""
     offers = SupplierProduct.objects.filter(active=True, supplier__active=True)
     breaks_query = SupplierPriceBreak.objects.filter(supplier_product__active=True, supplier_product__supplier__active=True)
     if product_ids is not None:
@@ -180,10 +181,12 @@ def _load_candidates(product_ids: set[int] | None, excluded_suppliers: set[int])
     ):
         breaks[supplier_product_id].append((min_quantity, unit_cost))
     result: dict[int, list[planning.Candidate]] = defaultdict(list)
-    for row in offers.values_list(
+    rows = list(offers.values_list(
         "pk", "supplier_id", "product_id", "cost", "minimum_order_quantity", "pack_size", "lead_time_days",
         "preferred", "supplier_sku", "currency", "supplier__default_lead_time_days", "supplier__landed_cost_percent",
-    ).order_by("product_id", "supplier_id"):
+    ).order_by("product_id", "supplier_id"))
+    rates = money.rates_to_base({row[9] for row in rows})
+    for row in rows:
         (pk, supplier_id, product_id, cost, moq, pack, lead, preferred, sku, currency, default_lead, landed) = row
         if supplier_id in excluded_suppliers:
             continue
@@ -192,7 +195,7 @@ def _load_candidates(product_ids: set[int] | None, excluded_suppliers: set[int])
                 supplier_id=supplier_id, supplier_product_id=pk, cost=cost, minimum_order_quantity=moq,
                 pack_size=pack, lead_time_days=lead or default_lead, preferred=preferred,
                 landed_cost_percent=landed, price_breaks=tuple(sorted(breaks.get(pk, ()))),
-                supplier_sku=sku, currency=currency,
+                supplier_sku=sku, currency=currency, rate_to_base=rates.get(currency),
             )
         )
     return result

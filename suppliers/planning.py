@@ -128,6 +128,8 @@ class Candidate:
     price_breaks: tuple[tuple[int, Decimal], ...] = field(default=())
     supplier_sku: str = ""
     currency: str = "CNY"
+    # Units of the base currency per unit of `currency` (core.money); None: no rate known.
+    rate_to_base: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,8 @@ class Choice:
     candidate: Candidate
     quantity: int
     unit_cost: Decimal
-    landed_total: Decimal
+    landed_total: Decimal  # in the offer's currency
+    landed_base: Decimal | None  # in the base currency; None without an exchange rate
 
 
 def price_choice(candidate: Candidate, need: int) -> Choice:
@@ -143,15 +146,30 @@ def price_choice(candidate: Candidate, need: int) -> Choice:
         need, minimum_order_quantity=candidate.minimum_order_quantity, pack_size=candidate.pack_size
     )
     unit_cost = unit_cost_for(quantity, base_cost=candidate.cost, price_breaks=candidate.price_breaks)
-    landed = unit_cost * quantity * (1 + candidate.landed_cost_percent / 100)
-    return Choice(candidate, quantity, unit_cost, landed.quantize(CENT, rounding=ROUND_HALF_UP))
+    landed = (unit_cost * quantity * (1 + candidate.landed_cost_percent / 100)).quantize(CENT, rounding=ROUND_HALF_UP)
+    landed_base = (
+        (landed * candidate.rate_to_base).quantize(CENT, rounding=ROUND_HALF_UP)
+        if candidate.rate_to_base is not None else None
+    )
+    return Choice(candidate, quantity, unit_cost, landed, landed_base)
+
+
+def _cheapest_first(choice: Choice) -> tuple:
+    # Offers are compared in the base currency. One without an exchange rate cannot be compared
+    # with the others: it comes after every offer that can (among themselves such offers
+    # compare only within one currency, then by lead time).
+    if choice.landed_base is not None:
+        return (0, "", choice.landed_base, choice.candidate.lead_time_days, choice.candidate.supplier_id)
+    return (1, choice.candidate.currency, choice.landed_total, choice.candidate.lead_time_days,
+            choice.candidate.supplier_id)
 
 
 def choose_supplier(
     candidates: Sequence[Candidate], need: int, *, preferred_supplier_id: int | None = None
 ) -> Choice | None:
     """The policy's preferred supplier, else the catalogue's preferred offer, else the cheapest
-    landed cost for the rounded quantity (price breaks applied), ties to the shortest lead time."""
+    landed cost for the rounded quantity (price breaks applied) in the base currency, ties to
+    the shortest lead time; offers whose currency has no exchange rate come last."""
     if need <= 0 or not candidates:
         return None
     if preferred_supplier_id is not None:
@@ -162,7 +180,7 @@ def choose_supplier(
         if candidate.preferred:
             return price_choice(candidate, need)
     choices = [price_choice(candidate, need) for candidate in candidates]
-    return min(choices, key=lambda c: (c.landed_total, c.candidate.lead_time_days, c.candidate.supplier_id))
+    return min(choices, key=_cheapest_first)
 
 
 def planning_lead_time(

@@ -290,3 +290,34 @@ def test_stated_lead_time_is_used_below_five_receipts(db):
 
     policy.refresh_from_db()
     assert policy.lead_time_used == Decimal("10.00")
+
+
+@pytest.mark.parametrize(
+    ("usd_rate", "chosen"),
+    [
+        ("7.20", "local"),  # 10 USD = 72.00 CNY > 50 CNY
+        ("4.00", "overseas"),  # 10 USD = 40.00 CNY < 50 CNY
+        (None, "local"),  # no rate: the USD offer cannot be compared, the known cost wins
+    ],
+)
+def test_offers_in_other_currencies_are_compared_in_the_base_currency(db, usd_rate, chosen):
+    from datetime import date
+
+    from core.models import ExchangeRate
+
+    warehouse = WarehouseFactory()
+    product = ProductFactory()
+    local = SupplierFactory(code="local", currency="CNY")
+    overseas = SupplierFactory(code="overseas", currency="USD")
+    offer(product, local, cost="50.00")
+    offer(product, overseas, cost="10.00", currency="USD")
+    if usd_rate is not None:
+        ExchangeRate.objects.create(currency="USD", rate=Decimal("1.00"), valid_from=date(2000, 1, 1))  # superseded
+        ExchangeRate.objects.create(currency="USD", rate=Decimal(usd_rate), valid_from=date(2026, 1, 1))
+        ExchangeRate.objects.create(currency="USD", rate=Decimal("0.01"), valid_from=date(2999, 1, 1))  # not yet
+    ReorderPolicyFactory(product=product, warehouse=warehouse, min_quantity=0, max_quantity=1)
+
+    planner.run_replenishment()
+
+    line = PurchaseOrderLine.objects.select_related("purchase_order__supplier").get()
+    assert line.purchase_order.supplier.code == chosen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -106,3 +107,18 @@ def test_preferred_supplier_wins_over_price_and_ties_go_to_the_fastest():
     assert planning.choose_supplier([cheap, fast], 10).candidate.supplier_id == 2
     assert planning.choose_supplier([cheap, fast, preferred], 10).candidate.supplier_id == 3
     assert planning.choose_supplier([cheap, fast, preferred], 10, preferred_supplier_id=1).candidate.supplier_id == 1
+
+
+def test_offers_are_compared_in_the_base_currency_and_unconvertible_ones_come_last():
+    # need 10: A 50 CNY each = 500 CNY; B 10 USD each at 7.2 = 720 CNY; C 5 EUR each, no rate
+    cny = _candidate(1, "50.00", currency="CNY", rate_to_base=Decimal("1"))
+    usd = _candidate(2, "10.00", currency="USD", rate_to_base=Decimal("7.2"))
+    eur = _candidate(3, "5.00", currency="EUR")
+    choice = planning.choose_supplier([usd, eur, cny], 10)
+    assert choice.candidate.supplier_id == 1 and choice.landed_base == Decimal("500.00")
+    assert planning.price_choice(usd, 10).landed_base == Decimal("720.00")
+    # a cheaper rate makes the USD offer win; without any rate the known-cost offers still win
+    assert planning.choose_supplier([replace(usd, rate_to_base=Decimal("4")), cny], 10).candidate.supplier_id == 2
+    assert planning.choose_supplier([eur, usd], 10).candidate.supplier_id == 2
+    # only unconvertible offers: compared within one currency (never 5 EUR against 6 GBP)
+    assert planning.choose_supplier([eur, _candidate(4, "4.00", currency="EUR")], 10).candidate.supplier_id == 4

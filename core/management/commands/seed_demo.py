@@ -8,6 +8,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         demo.seed_users()
+        demo.seed_exchange_rates()
         for name, seeder in demo.DEMO_SEEDERS:
             seeder(stdout=self.stdout)
             self.stdout.write(f"seeded {name}")
