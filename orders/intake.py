@@ -5,9 +5,10 @@ BEGIN/COMMIT of their own. Used only by orders.services.place_order.
 Order intake is the busiest write in the system, and on a small machine its cost is mostly the
 ORM's per-query work, not PostgreSQL's: so the read gathers in one statement what would take
 five queries (channel, duplicate check, customer, products, stock with warehouses), and the
-write puts address, order, lines, allocations, events and the outbox message into one multi-table INSERT built from
-the models' own field definitions (every concrete column, prepared by its field, as
-`bulk_create` would) — no hand-kept column lists to drift from the models. Each table's rows
+write puts address, order, lines, allocations, events and the outbox message into one
+multi-table INSERT built from the models' own field definitions (every concrete column,
+prepared by its field, as `bulk_create` would) — no hand-kept column lists to drift from the
+models. Each table's rows
 travel as one JSON parameter (json_populate_record casts them to the column types), so the
 statement text depends only on the models and stays small.
 """
@@ -59,7 +60,7 @@ class IntakeRead:
 
     `available` ({product_id: {warehouse_id: units}}) covers the active warehouses listed in
     `warehouses` that stock these products; it may be stale by the time the order reserves —
-    the guarded UPDATE in inventory.services.stock_reserve has the last word.
+    the guarded reservation (inventory.services.reservation_sql) has the last word.
     """
 
     channel: Channel | None
