@@ -205,3 +205,15 @@ def test_a_stale_snapshot_reserves_nothing_not_just_the_lines_that_fit(stocked, 
     assert [line.quantity_allocated for line in placed.lines] == [12, 2]
     assert OutboxMessage.objects.filter(kwargs__order_id=placed.order.pk).count() == 1
     assert_stock_invariants()
+
+
+def test_one_sku_on_two_lines_is_reserved_once_for_their_sum(stocked):
+    shanghai, beijing, tea, _cup = stocked
+    # when two lines name tea (2 + 3 units: Shanghai's 2, then Beijing)
+    placed = place(("TEA", 2), ("TEA", 3), external_ref="TWICE-1")
+    # then both lines are allocated, the stock rows reserved once each for what they give
+    assert placed.order.status == OrderStatus.ALLOCATED
+    assert [line.quantity_allocated for line in placed.lines] == [2, 3]
+    assert StockLevel.objects.get(product=tea, warehouse=shanghai).reserved == 2
+    assert StockLevel.objects.get(product=tea, warehouse=beijing).reserved == 3
+    assert_stock_invariants()
