@@ -237,6 +237,10 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Reverse proxies in front of gunicorn that append to X-Forwarded-For (0 = none): lockouts then
+# count the address the outermost trusted proxy saw, not one the client made up (core.client_ip).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

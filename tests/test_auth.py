@@ -155,3 +155,24 @@ def test_login_rejects_post_without_csrf_token(operations_user):
 
     assert response.status_code == 403
     assert "_auth_user_id" not in client.session
+
+
+def test_behind_a_proxy_lockout_counts_the_address_the_proxy_saw_not_a_forged_one(
+    client, operations_user, settings
+):
+    # Given one trusted reverse proxy (it appends the peer address to X-Forwarded-For)
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "10.0.0.2"
+
+    def via_proxy(c: Client, password: str, *, real_ip: str, forged: str | None = None):
+        forwarded = f"{forged}, {real_ip}" if forged else real_ip
+        return c.post(LOGIN_URL, {"username": "operations", "password": password},
+                      REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=forwarded)
+
+    # When an attacker forges a new left-most address on every attempt
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        via_proxy(client, "wrong-password", real_ip=ATTACKER_IP, forged=f"192.0.2.{attempt + 1}")
+
+    # Then the attacker is locked out all the same, and the same user elsewhere is not
+    assert via_proxy(Client(), DEMO_PASSWORD, real_ip=ATTACKER_IP, forged="192.0.2.200").status_code == 429
+    assert via_proxy(Client(), DEMO_PASSWORD, real_ip=OTHER_IP).status_code == 302
