@@ -3,8 +3,9 @@
 - `stock_arrived`: called inside the transaction that made units available (receipt, positive
   adjustment, transfer in, count gain, release). Orders registers a handler that enqueues the
   backorder reallocation through the outbox, so it runs after commit and is never lost.
-- `expected_supply_dates`: when more units of a product are expected (suppliers registers open
-  purchase orders and lead times); orders uses it to promise backordered lines.
+- `expected_supply_dates`: when the units an order waits for are expected, after those owed to
+  earlier orders (suppliers registers open purchase orders and lead times); orders uses it to
+  promise backordered lines.
 - `open_demand`: units customers wait for that no stock is reserved for yet (orders registers its
   backordered lines); the replenishment planner and supply dates count them.
 - `supply_changed`: expected supply moved (a PO sent, cancelled, or its dates confirmed); a higher
@@ -17,7 +18,8 @@ from collections.abc import Callable, Iterable
 from datetime import date
 
 StockArrivedHandler = Callable[[set[int]], None]
-SupplyDateProvider = Callable[[set[int], date], dict[int, date]]
+# (product ids, today, *, ahead=units owed to earlier orders, wanted=units this order needs)
+SupplyDateProvider = Callable[..., dict[int, date]]
 OpenDemandProvider = Callable[[set[int] | None], dict[int, int]]
 SupplyChangedHandler = Callable[[set[int]], None]
 
@@ -45,12 +47,16 @@ def stock_arrived(product_ids: Iterable[int]) -> None:
         handler(ids)
 
 
-def expected_supply_dates(product_ids: Iterable[int], today: date) -> dict[int, date]:
-    """The earliest date each product is expected back in stock, where anyone knows."""
+def expected_supply_dates(
+    product_ids: Iterable[int], today: date, *, ahead: dict[int, int] | None = None,
+    wanted: dict[int, int] | None = None,
+) -> dict[int, date]:
+    """The earliest date each product can be promised, where anyone knows: `wanted` units
+    (default 1) after the `ahead` units owed to earlier orders (default: all waiting ones)."""
     ids = set(product_ids)
     result: dict[int, date] = {}
     for provider in _supply_date_providers:
-        for product_id, expected in provider(ids, today).items():
+        for product_id, expected in provider(ids, today, ahead=ahead, wanted=wanted).items():
             if product_id not in result or expected < result[product_id]:
                 result[product_id] = expected
     return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Sum
 
 from core import outbox
@@ -17,12 +19,15 @@ def renew_promises(product_ids: set[int]) -> None:
     outbox.enqueue("orders.tasks.repromise_orders_task", kwargs={"product_ids": sorted(product_ids)})
 
 
-def backordered_units(product_ids: set[int] | None) -> dict[int, int]:
-    """Units on open order lines still waiting for stock, per product (one aggregate query).
+def backordered_units(product_ids: set[int] | None, *, before: Any = None) -> dict[int, int]:
+    """Units on open order lines still waiting for stock, per product (one aggregate query);
+    with `before` (a saved order), only those of orders placed before it — its place in the queue.
 
     Registered as inventory's open-demand provider: the replenishment planner and the
     available-to-promise dates count these.
     """
+    from django.db.models import Q
+
     from orders.models import OrderLine
     from orders.statuses import OPEN_STATUSES, OrderStatus
 
@@ -31,4 +36,8 @@ def backordered_units(product_ids: set[int] | None) -> dict[int, int]:
     )
     if product_ids is not None:
         lines = lines.filter(product_id__in=product_ids)
+    if before is not None:
+        lines = lines.filter(
+            Q(order__created_at__lt=before.created_at) | Q(order__created_at=before.created_at, order_id__lt=before.pk)
+        )
     return dict(lines.values("product_id").annotate(units=Sum("quantity_backordered")).values_list("product_id", "units"))

@@ -27,6 +27,7 @@ from inventory import services as stock
 from inventory.models import Product, StockLevel, Warehouse
 from orders import intake
 from orders.allocation import Need, WarehouseInfo, plan_allocation, promised_date
+from orders.handlers import backordered_units
 from orders.models import Address, Allocation, Channel, Customer, OrderEvent, OrderLine, SalesOrder
 from orders.statuses import (
     ALLOCATION_STATES,
@@ -317,16 +318,27 @@ def _allocation_status(lines: Sequence[OrderLine]) -> str:
 
 
 def _promise(
-    lines: Sequence[OrderLine], allocations: Iterable[Allocation], warehouses: Sequence[WarehouseInfo]
+    lines: Sequence[OrderLine], allocations: Iterable[Allocation], warehouses: Sequence[WarehouseInfo],
+    *, order: SalesOrder | None = None,
 ) -> date | None:
+    """In stock: today + handling days. Backordered: when incoming supply covers this order's
+    backordered units after those owed to orders placed before it (a saved `order`; for one not
+    yet saved, every waiting order is ahead), + handling days."""
     today = timezone.localdate()
     handling = {w.id: w.handling_days for w in warehouses}
-    backordered = [line.product_id for line in lines if _backordered(line) > 0]
-    supply = inventory_hooks.expected_supply_dates(backordered, today) if backordered else {}
+    wanted: dict[int, int] = defaultdict(int)
+    for line in lines:
+        units = _backordered(line)
+        if units > 0:
+            wanted[line.product_id] += units
+    supply: dict[int, date] = {}
+    if wanted:
+        ahead = backordered_units(set(wanted), before=order) if order is not None and order.pk else None
+        supply = inventory_hooks.expected_supply_dates(wanted, today, ahead=ahead, wanted=dict(wanted))
     return promised_date(
         today=today,
         handling_days=[handling.get(a.warehouse_id, 1) for a in allocations] or [1],
-        backorder_supply_dates=[supply.get(product_id) for product_id in backordered],
+        backorder_supply_dates=[supply.get(product_id) for product_id in wanted],
     )
 
 
@@ -475,7 +487,7 @@ def _create_order(
             details={"short": _short_details(order_lines, {p.pk: p for p in products.values()})},
         )
     events.append(order_transition(order=order, to=target, actor=user, save=False))
-    order.promised_date = _promise(order_lines, new_allocations, warehouses)
+    order.promised_date = _promise(order_lines, new_allocations, warehouses, order=order)
     if snapshot is not None:
         intake.write(
             address=address, order=order, lines=order_lines, allocations=new_allocations, events=events,
@@ -558,7 +570,7 @@ def _settle_status(
     else:
         target = _allocation_status(lines)
     warehouses = warehouses if warehouses is not None else _warehouse_infos()
-    new_promise = _promise(lines, [a for a in allocations if a.quantity > 0], warehouses)
+    new_promise = _promise(lines, [a for a in allocations if a.quantity > 0], warehouses, order=order)
     if new_promise != order.promised_date:
         OrderEvent.objects.create(
             order=order, kind=EventKind.PROMISE, actor=_user_or_none(user),
@@ -598,7 +610,7 @@ def repromise_orders(*, product_ids: Iterable[int], limit: int = 5000) -> int:
     for order_id in seen:
         with transaction.atomic():
             order, lines, allocations = _load_for_change(order_id)
-            promise = _promise(lines, [a for a in allocations.values() if a.quantity > 0], warehouses)
+            promise = _promise(lines, [a for a in allocations.values() if a.quantity > 0], warehouses, order=order)
             if promise == order.promised_date:
                 continue
             OrderEvent.objects.create(

@@ -118,13 +118,18 @@ def reorder_policies() -> QuerySet[ReorderPolicy]:
 
 
 # --- available to promise -------------------------------------------------------------------
-def expected_supply_dates(product_ids: set[int], today: date) -> dict[int, date]:
-    """When more of each product can be promised (registered as an inventory supply provider).
+def expected_supply_dates(
+    product_ids: set[int], today: date, *, ahead: dict[int, int] | None = None, wanted: dict[int, int] | None = None,
+) -> dict[int, date]:
+    """When `wanted` more units of each product (default 1) can be promised, after the `ahead`
+    units owed to earlier orders (default: every waiting backorder, `inventory.hooks.open_demand`)
+    — registered as an inventory supply provider.
 
     Open committed PO lines are taken in date order (the supplier's confirmed date, else the
-    expected date); units already owed to earlier backorders use up the first lines, so the answer
-    is the date of the first line with uncommitted quantity. Without such a line: today plus the
-    lead time of the preferred (else the fastest) supplier. Three queries for any number of products.
+    expected date) and fill the queue: the answer is the date of the line by which the incoming
+    quantity covers what is owed ahead plus what is wanted. Without enough incoming quantity:
+    today plus the lead time of the preferred (else the fastest) supplier. Three queries for any
+    number of products.
     """
     ids = set(product_ids)
     if not ids:
@@ -140,16 +145,18 @@ def expected_supply_dates(product_ids: set[int], today: date) -> dict[int, date]
     for product_id, open_quantity, confirmed, expected in lines:
         when = confirmed or expected or today
         incoming[product_id].append((max(when, today), open_quantity))
-    owed_provider = getattr(inventory_hooks, "open_demand", None)
-    owed = owed_provider(ids) if owed_provider is not None else {}
+    if ahead is None:
+        owed_provider = getattr(inventory_hooks, "open_demand", None)
+        ahead = owed_provider(ids) if owed_provider is not None else {}
     result: dict[int, date] = {}
     for product_id, supplies in incoming.items():
-        remaining = owed.get(product_id, 0)
+        needed = ahead.get(product_id, 0) + max(1, (wanted or {}).get(product_id, 1))
+        covered = 0
         for when, quantity in sorted(supplies):
-            if quantity > remaining:
+            covered += quantity
+            if covered >= needed:
                 result[product_id] = when
                 break
-            remaining -= quantity
     missing = ids - set(result)
     if missing:
         lead_times: dict[int, tuple[bool, int]] = {}

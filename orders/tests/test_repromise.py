@@ -68,3 +68,36 @@ def test_repromise_is_idempotent_and_leaves_orders_with_stock_alone():
     # then nothing changes: it has no backordered line
     assert first_run == 0 and second_run == 0
     assert OrderEvent.objects.filter(order=order).count() == events
+
+
+def test_incoming_supply_is_promised_to_waiting_orders_in_turn():
+    from orders.allocation import add_business_days
+
+    # given two purchase orders of 10 units each, confirmed for day 4 and day 12
+    warehouse = WarehouseFactory(handling_days=1)
+    product = ProductFactory()
+    supplier = SupplierFactory()
+    offer(product, supplier, lead_time_days=30)
+    today = timezone.localdate()
+    early, late = today + timedelta(days=4), today + timedelta(days=12)
+    for when in (early, late):
+        po = sent_order(supplier, warehouse, (product, 10))
+        purchasing.purchase_order_confirm_dates(purchase_order=po, dates={po.lines.get().pk: when})
+    _run_outbox("orders.tasks.repromise_orders_task")
+
+    # when four orders of 6 units each wait for the product, oldest first
+    orders = [place((product.sku, 6), email=f"queue{n}@example.com").order for n in range(4)]
+    _run_outbox("orders.tasks.repromise_orders_task")
+
+    # then the first 10 units go to the first order, the next 10 cover the second and third,
+    # and the fourth waits for a new purchase order (the 30-day lead time)
+    promised = [SalesOrder.objects.get(pk=order.pk).promised_date for order in orders]
+    assert promised == [
+        add_business_days(early, 1), add_business_days(late, 1), add_business_days(late, 1),
+        add_business_days(today + timedelta(days=30), 1),
+    ]
+
+    # and re-promising them all again (a supply change) keeps each order's place in the queue
+    from orders import services
+
+    assert services.repromise_orders(product_ids=[product.pk]) == 0

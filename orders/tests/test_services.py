@@ -286,19 +286,20 @@ def test_backordered_order_is_promised_from_expected_supply_plus_handling(shangh
     # given suppliers expect tea in 10 days (a provider registered through the inventory hook)
     today = timezone.localdate()
     expected = today + timedelta(days=10)
-    asked: list[set[int]] = []
+    asked: list[tuple[set[int], dict[int, int] | None]] = []
 
-    def open_purchase_orders(product_ids: set[int], on: date) -> dict[int, date]:
-        asked.append(set(product_ids))
+    def open_purchase_orders(product_ids: set[int], on: date, *, ahead=None, wanted=None) -> dict[int, date]:
+        asked.append((set(product_ids), wanted))
         return {tea.pk: expected}
 
     monkeypatch.setattr(hooks, "_supply_date_providers", [open_purchase_orders])
     give_stock(cup, shanghai, 5)
     # when tea is backordered and cup is in stock
     order = place(("TEA", 2), ("CUP", 1)).order
-    # then the promise is the supply date plus the handling days, and only tea was asked about
+    # then the promise is the supply date plus the handling days, and only tea was asked about,
+    # for the 2 units this order waits for
     assert order.promised_date == add_business_days(expected, 1)
-    assert asked == [{tea.pk}]
+    assert asked == [({tea.pk}, {tea.pk: 2})]
 
 
 def test_a_promise_change_is_recorded_when_stock_arrives(shanghai, tea, monkeypatch):
