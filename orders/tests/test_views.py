@@ -114,6 +114,20 @@ def test_list_filters_by_status_channel_sku_warehouse_and_text(operations, stock
     assert numbers_in(operations.get(LIST, {"group": "closed"})) == []
 
 
+def test_list_rows_escape_what_shops_and_customers_typed(operations, stock):
+    # given an order whose external reference and customer name carry markup
+    order = place(("SKU-A", 1234), external_ref='<img src=x onerror="alert(1)">').order
+    Customer.objects.filter(pk=order.customer_id).update(name="<b>Bold</b> & Co")
+    SalesOrder.objects.filter(pk=order.pk).update(total=Decimal("12345.5"))
+    # when the list shows it
+    html = operations.get(LIST).content.decode()
+    # then it is text, not markup; and the row carries the formatted figures and the detail link
+    assert "<img src=x" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+    assert "<b>Bold</b>" not in html and "&lt;b&gt;Bold&lt;/b&gt; &amp; Co" in html
+    assert "12,345.50 CNY" in html
+    assert f'href="{reverse("orders:order_detail", args=[order.pk])}"' in html
+
+
 def test_list_filters_by_created_date_range(operations, stock):
     old = place(("SKU-A", 1), email="old@example.com").order
     new = place(("SKU-A", 1), email="new@example.com").order
