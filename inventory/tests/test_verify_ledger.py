@@ -17,6 +17,7 @@ from inventory.models import StockMovement
 from inventory.selectors import verify_ledger
 from inventory.services import movement_hash
 from inventory.tests.factories import ProductFactory, WarehouseFactory
+from tests.conftest import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 TRIGGER = "inventory_stockmovement_no_update_delete"
@@ -151,11 +152,8 @@ def test_verify_ledger_reports_a_deleted_movement(ledger):
 @pytest.mark.django_db(transaction=True)
 def test_verify_ledger_command_exits_1_on_drift_in_a_real_process(ledger):
     """`./scoms manage verify_ledger` is manage.py in the project's environment: run it for real."""
-    settings = connection.settings_dict
-    url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
-    if settings.get("PASSWORD"):
-        url = f"postgres://{settings['USER']}:{settings['PASSWORD']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    # a TCP host or, under ./scoms's embedded PostgreSQL, a socket directory
+    env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict), "DJANGO_SETTINGS_MODULE": "config.settings"}
 
     def verify() -> subprocess.CompletedProcess:
         return subprocess.run(
