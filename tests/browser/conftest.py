@@ -50,6 +50,20 @@ def console_messages() -> list[Any]:
     return []
 
 
+def console_errors(console_messages: list[Any]) -> list[str]:
+    """Console errors (CSP violations included) and uncaught page errors, except the browser's
+    own /favicon.ico probe (the portal has no favicon; that 404 is not something a page did)."""
+    errors = []
+    for message in console_messages:
+        if getattr(message, "type", "error") != "error":
+            continue
+        location = getattr(message, "location", None) or {}
+        if location.get("url", "").endswith("/favicon.ico"):
+            continue
+        errors.append(str(getattr(message, "text", message)))
+    return errors
+
+
 @pytest.fixture
 def page(browser: Any, live_server: Any, console_messages: list[Any]) -> Iterator[Any]:
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})

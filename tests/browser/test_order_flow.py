@@ -14,21 +14,9 @@ from core.demo import DEMO_PASSWORD
 from inventory.tests.factories import ProductFactory, WarehouseFactory, give_stock
 from orders.models import Customer, SalesOrder
 from orders.tests.factories import ChannelFactory
+from tests.browser.conftest import console_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def page_errors(console_messages):
-    """Console errors (CSP violations included) and uncaught page errors, except the favicon probe."""
-    errors = []
-    for message in console_messages:
-        if getattr(message, "type", "error") != "error":
-            continue
-        location = getattr(message, "location", None) or {}
-        if location.get("url", "").endswith("/favicon.ico"):
-            continue
-        errors.append(str(getattr(message, "text", message)))
-    return errors
 
 
 @pytest.fixture
@@ -101,4 +89,4 @@ def test_operations_places_a_phone_order_finds_it_cancels_it_and_sees_the_stock_
     expect(row.locator(".available")).to_have_text("10")
 
     # And nothing was blocked by the Content-Security-Policy or failed in the page's scripts
-    assert page_errors(console_messages) == []
+    assert console_errors(console_messages) == []

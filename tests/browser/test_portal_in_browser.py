@@ -7,23 +7,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import console_errors
+
 pytestmark = pytest.mark.browser
 
 SECTION_LINKS = ["Orders", "Inventory", "Purchasing", "Logistics", "Analytics", "Integrations", "Admin"]
-
-
-def errors_in(console_messages):
-    """Console errors and uncaught page errors, except the browser's own /favicon.ico probe
-    (the portal has no favicon yet; that 404 is not something the page did)."""
-    errors = []
-    for message in console_messages:
-        if getattr(message, "type", "error") != "error":
-            continue
-        location = getattr(message, "location", None) or {}
-        if location.get("url", "").endswith("/favicon.ico"):
-            continue
-        errors.append(str(getattr(message, "text", message)))
-    return errors
 
 
 def test_admin_logs_in_sees_dashboard_and_navigation_then_logs_out(page, admin_user, console_messages):
@@ -55,7 +43,7 @@ def test_admin_logs_in_sees_dashboard_and_navigation_then_logs_out(page, admin_u
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
-    assert errors_in(console_messages) == []
+    assert console_errors(console_messages) == []
     texts = [str(getattr(message, "text", message)) for message in console_messages]
     assert not [text for text in texts if "Content Security Policy" in text]
 
