@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import factory
 
 from orders import services
@@ -41,3 +43,17 @@ def place(*lines: tuple[str, int], channel: str = "web", external_ref: str = "",
         user=user,
         **kwargs,
     )
+
+
+def api_order_body(**overrides: Any) -> dict[str, Any]:
+    """A POST /api/v1/orders/ body as DESIGN.md writes it (no external_ref unless given)."""
+    body: dict[str, Any] = {
+        "channel": "web",
+        "customer": {"name": "Ada Li", "email": "ada@example.com"},
+        "ship_to": {"line1": "1 Main St", "city": "Shanghai", "postal_code": "200000", "country": "CN",
+                    "lat": 31.23, "lon": 121.47},
+        "lines": [{"sku": "SKU-0001", "quantity": 2, "unit_price": "19.90"}],
+        "allow_backorder": True,
+    }
+    body.update(overrides)
+    return body

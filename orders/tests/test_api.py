@@ -16,7 +16,7 @@ from core.models import OutboxMessage
 from inventory.models import StockLevel
 from inventory.tests.factories import ProductFactory, WarehouseFactory, give_stock
 from orders.models import Address, Customer, OrderEvent, OrderLine, SalesOrder
-from orders.tests.factories import ChannelFactory, place
+from orders.tests.factories import ChannelFactory, api_order_body, place
 
 ORDERS = "/api/v1/orders/"
 
@@ -54,17 +54,7 @@ def stock(db):
 
 
 def order_body(**overrides):
-    body = {
-        "channel": "web",
-        "external_ref": "W-1001",
-        "customer": {"name": "Ada Li", "email": "ada@example.com"},
-        "ship_to": {"line1": "1 Main St", "city": "Shanghai", "postal_code": "200000", "country": "CN",
-                    "lat": 31.23, "lon": 121.47},
-        "lines": [{"sku": "SKU-0001", "quantity": 2, "unit_price": "19.90"}],
-        "allow_backorder": True,
-    }
-    body.update(overrides)
-    return body
+    return api_order_body(**{"external_ref": "W-1001", **overrides})
 
 
 def post_json(client: APIClient, path: str, body, **headers):

@@ -22,7 +22,7 @@ from core.models import IdempotencyRecord
 from inventory.models import StockLevel
 from inventory.tests.factories import ProductFactory, WarehouseFactory, give_stock
 from orders.models import SalesOrder
-from orders.tests.factories import ChannelFactory, place
+from orders.tests.factories import ChannelFactory, api_order_body, place
 from tests.conftest import ROOT, child_env, database_url, wait_until
 
 ORDERS = "/api/v1/orders/"
@@ -54,19 +54,6 @@ def stock(db):
     return {"warehouse": warehouse, "product": product}
 
 
-def order_body(**overrides):
-    body = {
-        "channel": "web",
-        "customer": {"name": "Ada Li", "email": "ada@example.com"},
-        "ship_to": {"line1": "1 Main St", "city": "Shanghai", "postal_code": "200000", "country": "CN",
-                    "lat": 31.23, "lon": 121.47},
-        "lines": [{"sku": "SKU-0001", "quantity": 2, "unit_price": "19.90"}],
-        "allow_backorder": True,
-    }
-    body.update(overrides)
-    return body
-
-
 def post_order(client: APIClient, body, key: str | None = "key-1", path: str = ORDERS):
     headers = {"Idempotency-Key": key} if key is not None else {}
     return client.post(path, data=json.dumps(body), content_type="application/json", headers=headers)
@@ -79,8 +66,8 @@ def reserved() -> int:
 def test_same_key_twice_creates_one_order_and_replays_the_first_response(operator, stock):
     client = client_for(operator)
 
-    first = post_order(client, order_body())
-    second = post_order(client, order_body())
+    first = post_order(client, api_order_body())
+    second = post_order(client, api_order_body())
 
     assert first.status_code == 201, first.content
     assert second.status_code == 201
@@ -92,8 +79,8 @@ def test_same_key_twice_creates_one_order_and_replays_the_first_response(operato
 
 def test_replay_ignores_key_order_and_spacing_of_the_json_body(operator, stock):
     client = client_for(operator)
-    first = post_order(client, order_body())
-    reordered = json.dumps(dict(reversed(list(order_body().items()))), indent=4)
+    first = post_order(client, api_order_body())
+    reordered = json.dumps(dict(reversed(list(api_order_body().items()))), indent=4)
 
     again = client.post(ORDERS, data=reordered, content_type="application/json", headers={"Idempotency-Key": "key-1"})
 
@@ -103,9 +90,9 @@ def test_replay_ignores_key_order_and_spacing_of_the_json_body(operator, stock):
 
 def test_same_key_with_another_body_is_422_and_creates_nothing(operator, stock):
     client = client_for(operator)
-    first = post_order(client, order_body())
+    first = post_order(client, api_order_body())
 
-    other = post_order(client, order_body(lines=[{"sku": "SKU-0001", "quantity": 3}]))
+    other = post_order(client, api_order_body(lines=[{"sku": "SKU-0001", "quantity": 3}]))
 
     assert first.status_code == 201
     assert other.status_code == 422
@@ -118,7 +105,7 @@ def test_same_key_with_another_body_is_422_and_creates_nothing(operator, stock):
 def test_same_key_on_another_endpoint_is_422(operator, stock):
     client = client_for(operator)
     order = place(("SKU-0001", 1)).order
-    assert post_order(client, order_body()).status_code == 201
+    assert post_order(client, api_order_body()).status_code == 201
 
     response = post_order(client, {}, path=f"{ORDERS}{order.pk}/cancel/")
 
@@ -128,7 +115,7 @@ def test_same_key_on_another_endpoint_is_422(operator, stock):
 
 
 def test_same_key_while_the_first_request_is_in_flight_is_409(operator, stock):
-    body = order_body()
+    body = api_order_body()
     request = RequestFactory().post(ORDERS, data=json.dumps(body), content_type="application/json")
     # The first request holds the key: its IN_PROGRESS claim is committed, its response not yet.
     IdempotencyRecord.objects.create(
@@ -145,8 +132,8 @@ def test_same_key_while_the_first_request_is_in_flight_is_409(operator, stock):
 def test_keys_are_scoped_per_user(make_user, stock):
     ada, bob = make_user("Operations"), make_user("Operations")
 
-    first = post_order(client_for(ada), order_body())
-    second = post_order(client_for(bob), order_body())
+    first = post_order(client_for(ada), api_order_body())
+    second = post_order(client_for(bob), api_order_body())
 
     assert first.status_code == 201 and second.status_code == 201
     assert first.json()["id"] != second.json()["id"]
@@ -157,18 +144,18 @@ def test_keys_are_scoped_per_user(make_user, stock):
 def test_a_refused_request_stores_nothing_so_the_key_can_be_retried(operator, stock):
     client = client_for(operator)
 
-    refused = post_order(client, order_body(lines=[{"sku": "NOPE", "quantity": 1}]))
+    refused = post_order(client, api_order_body(lines=[{"sku": "NOPE", "quantity": 1}]))
     assert refused.status_code == 400
     assert not IdempotencyRecord.objects.exists()
 
-    fixed = post_order(client, order_body())
+    fixed = post_order(client, api_order_body())
     assert fixed.status_code == 201
     assert SalesOrder.objects.count() == 1
 
 
 def test_an_out_of_stock_409_is_not_stored_so_a_retry_after_a_receipt_succeeds(operator, stock):
     client = client_for(operator)
-    body = order_body(allow_backorder=False, lines=[{"sku": "SKU-0001", "quantity": 150}])
+    body = api_order_body(allow_backorder=False, lines=[{"sku": "SKU-0001", "quantity": 150}])
 
     short = post_order(client, body)
     give_stock(stock["product"], stock["warehouse"], 50)
@@ -181,10 +168,10 @@ def test_an_out_of_stock_409_is_not_stored_so_a_retry_after_a_receipt_succeeds(o
 
 def test_an_expired_key_is_treated_as_new(operator, stock):
     client = client_for(operator)
-    first = post_order(client, order_body())
+    first = post_order(client, api_order_body())
     IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=24, minutes=1))
 
-    again = post_order(client, order_body(lines=[{"sku": "SKU-0001", "quantity": 1}]))
+    again = post_order(client, api_order_body(lines=[{"sku": "SKU-0001", "quantity": 1}]))
 
     assert first.status_code == 201 and again.status_code == 201
     assert again.json()["id"] != first.json()["id"]
@@ -193,10 +180,10 @@ def test_an_expired_key_is_treated_as_new(operator, stock):
 
 def test_a_key_still_within_24_hours_replays(operator, stock):
     client = client_for(operator)
-    first = post_order(client, order_body())
+    first = post_order(client, api_order_body())
     IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=23))
 
-    again = post_order(client, order_body())
+    again = post_order(client, api_order_body())
 
     assert again.status_code == 201 and again.content == first.content
     assert SalesOrder.objects.count() == 1
@@ -204,7 +191,7 @@ def test_a_key_still_within_24_hours_replays(operator, stock):
 
 def test_an_abandoned_in_progress_claim_is_taken_over_after_the_stale_timeout(operator, stock, settings):
     settings.IDEMPOTENCY_STALE_SECONDS = 60
-    body = order_body()
+    body = api_order_body()
     request = RequestFactory().post(ORDERS, data=json.dumps(body), content_type="application/json")
     record = IdempotencyRecord.objects.create(
         user=operator, key="key-1", method="POST", path=ORDERS, request_hash=request_fingerprint(request)
@@ -219,10 +206,10 @@ def test_an_abandoned_in_progress_claim_is_taken_over_after_the_stale_timeout(op
 
 def test_an_external_ref_retry_under_a_new_key_returns_200_and_is_replayed_as_such(operator, stock):
     client = client_for(operator)
-    first = post_order(client, order_body(external_ref="W-7"), key="a")
+    first = post_order(client, api_order_body(external_ref="W-7"), key="a")
 
-    second = post_order(client, order_body(external_ref="W-7"), key="b")
-    replay = post_order(client, order_body(external_ref="W-7"), key="b")
+    second = post_order(client, api_order_body(external_ref="W-7"), key="b")
+    replay = post_order(client, api_order_body(external_ref="W-7"), key="b")
 
     assert first.status_code == 201
     assert second.status_code == 200 and second.json()["id"] == first.json()["id"]
@@ -232,7 +219,7 @@ def test_an_external_ref_retry_under_a_new_key_returns_200_and_is_replayed_as_su
 
 @pytest.mark.parametrize("key", ["", "   ", "k" * 256, "bad\u0007key"])
 def test_an_unusable_key_is_400_naming_the_header(operator, stock, key):
-    response = post_order(client_for(operator), order_body(), key=key)
+    response = post_order(client_for(operator), api_order_body(), key=key)
 
     assert response.status_code == 400
     assert response.json()["field"] == "Idempotency-Key"
@@ -263,7 +250,7 @@ def test_sixteen_simultaneous_requests_with_one_key_create_one_order(make_user, 
     results: list[tuple[int, bytes]] = []
     errors: list[Exception] = []
     lock = threading.Lock()
-    payload = json.dumps(order_body(external_ref=""))
+    payload = json.dumps(api_order_body(external_ref=""))
 
     def worker() -> None:
         try:
@@ -323,7 +310,7 @@ def test_a_claim_whose_web_process_died_is_taken_over_as_soon_as_its_session_end
     with psycopg.connect(url) as holder, psycopg.connect(url, autocommit=True) as admin:
         holder.execute("SELECT id FROM inventory_stocklevel WHERE id = %s FOR UPDATE", [level.pk])
         doomed = subprocess.Popen(
-            [sys.executable, "-c", _DOOMED_REQUEST.format(token=token.key, body=json.dumps(order_body()))],
+            [sys.executable, "-c", _DOOMED_REQUEST.format(token=token.key, body=json.dumps(api_order_body()))],
             cwd=ROOT, env=child_env(DATABASE_URL=url, DEBUG="1", ALLOWED_HOSTS="testserver"),
         )
 
@@ -350,8 +337,8 @@ def test_a_claim_whose_web_process_died_is_taken_over_as_soon_as_its_session_end
     assert IdempotencyRecord.objects.get().state == IdempotencyRecord.State.IN_PROGRESS  # nobody cleaned up
 
     # Then the client's retry with the same key is served at once, not refused for minutes
-    retry = post_order(client_for(operator), order_body())
+    retry = post_order(client_for(operator), api_order_body())
     assert retry.status_code == 201, retry.content
     assert SalesOrder.objects.count() == 1
     assert IdempotencyRecord.objects.get().state == IdempotencyRecord.State.DONE
-    assert post_order(client_for(operator), order_body()).content == retry.content  # and replayed
+    assert post_order(client_for(operator), api_order_body()).content == retry.content  # and replayed
