@@ -6,6 +6,13 @@ import pytest
 from django.contrib.auth.models import Group
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 with Django's production work factor costs ~0.2 s per hash; the lockout tests
+    # authenticate a dozen times. Hashing strength is not what these tests are about.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_user(db, django_user_model):
     """make_user("Operations") → a user in that role group; make_user(superuser=True) → admin."""
@@ -24,5 +31,23 @@ def make_user(db, django_user_model):
         if role:
             user.groups.add(Group.objects.get(name=role))
         return user
+
+    return make
+
+
+@pytest.fixture
+def api_client(make_user):
+    """api_client("Operations") → an APIClient authenticated with a DRF token of a new user in
+    that role (or of `user=`); the user is at `client.user`."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def make(role: str | None = None, *, user=None) -> APIClient:
+        user = user or make_user(role)
+        token, _created = Token.objects.get_or_create(user=user)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.user = user
+        return client
 
     return make

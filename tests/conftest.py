@@ -99,13 +99,6 @@ def run_manage(*args: str, timeout: float = 120, **env: str | None) -> subproces
 
 
 # --- users ----------------------------------------------------------------------------------
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    # PBKDF2 with Django's production work factor costs ~0.2 s per hash; the lockout tests
-    # authenticate a dozen times. Hashing strength is not what these tests are about.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def make_user(db: None) -> Callable[..., Any]:
     """`make_user("Operations", username="op")` → a saved user in that role group."""

@@ -9,7 +9,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from inventory import services
@@ -19,24 +18,6 @@ from inventory.tests.factories import ProductFactory, WarehouseFactory, give_sto
 PRODUCTS = "/api/v1/products/"
 STOCK = "/api/v1/stock/"
 ADJUSTMENTS = "/api/v1/stock/adjustments/"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def api_client(make_user):
-    def make(role: str = "Warehouse") -> APIClient:
-        user = make_user(role)
-        token, _created = Token.objects.get_or_create(user=user)
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        client.user = user
-        return client
-
-    return make
 
 
 def post_json(client: APIClient, path: str, body, method: str = "post", **headers):

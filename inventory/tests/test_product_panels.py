@@ -17,11 +17,6 @@ from inventory.tests.factories import ProductFactory, WarehouseFactory, give_sto
 PANEL_TEMPLATE = '<section class="test-panel" data-name="{{ panel.name }}">{{ panel.text }}</section>'
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def panel_templates(settings, tmp_path):
     """A template directory with test panel templates (the real ones belong to higher apps)."""

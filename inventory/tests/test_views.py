@@ -20,11 +20,6 @@ from inventory.tests.factories import ProductFactory, WarehouseFactory, give_sto
 PRODUCTS = reverse("inventory:product_list")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def stock(db):
     """SH1 and BJ2; SKU-A 10 in SH1 + 4 in BJ2; SKU-B 2 in SH1 (threshold 5 → low); SKU-Z inactive."""

@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core.models import OutboxMessage
@@ -19,26 +18,6 @@ from orders.models import Address, Customer, OrderEvent, OrderLine, SalesOrder
 from orders.tests.factories import ChannelFactory, api_order_body, place
 
 ORDERS = "/api/v1/orders/"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def api_client(make_user):
-    """api_client("Operations") → an APIClient authenticated with a DRF token of such a user."""
-
-    def make(role: str = "Operations", *, user=None) -> APIClient:
-        user = user or make_user(role)
-        token, _created = Token.objects.get_or_create(user=user)
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        client.user = user
-        return client
-
-    return make
 
 
 @pytest.fixture

@@ -16,11 +16,6 @@ from tests.browser.conftest import browser  # noqa: F401 — the chromium fixtur
 FULFIL = "orders.fulfil_salesorder"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def allocated_order(db):
     """An order of 2 x SKU-F, allocated from the 5 units in SH1."""

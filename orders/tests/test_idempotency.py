@@ -28,11 +28,6 @@ from tests.conftest import ROOT, child_env, database_url, wait_until
 ORDERS = "/api/v1/orders/"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def client_for(user) -> APIClient:
     token, _created = Token.objects.get_or_create(user=user)
     client = APIClient()

@@ -25,11 +25,6 @@ from orders.tests.factories import ChannelFactory, place
 LIST = reverse("orders:order_list")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def stock(db):
     """Channels web + phone, warehouses SH1/BJ2, SKU-A (10 in SH1), SKU-B (3 in BJ2), SKU-C (none)."""

@@ -29,11 +29,6 @@ CHART_JS = "vendor/chartjs-4.6.1/chart.umd.min.js"
 CHART_DATA = re.compile(r'<script id="forecast-chart-data" type="application/json">(.*?)</script>', re.S)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def ship(product, warehouse, day, quantity: int) -> None:
     """A shipment ledger row on a past day (the services stamp `now`; history needs the past)."""
     StockMovement.objects.create(
@@ -211,7 +206,7 @@ def test_product_page_with_the_panel_is_constant_in_queries(client, make_user, s
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_the_chart_draws_in_the_browser_without_console_errors(page, make_user, console_messages):  # noqa: F811
-    from tests.browser.test_order_flow import page_errors
+    from tests.browser.conftest import console_errors
 
     # Given a product with history and a Purchasing user who logs in
     product = ProductFactory(sku="SKU-CHART")
@@ -237,4 +232,4 @@ def test_the_chart_draws_in_the_browser_without_console_errors(page, make_user, 
     assert page.locator("#forecast-chart").bounding_box()["height"] > 100
     page.click("#forecast-table summary")
     assert page.locator("#forecast-table tbody tr").count() == 42
-    assert page_errors(console_messages) == []
+    assert console_errors(console_messages) == []
