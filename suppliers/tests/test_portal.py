@@ -262,3 +262,32 @@ def test_run_replenishment_command_ends_with_the_summary_line(two_suppliers):
     lines = out.getvalue().strip().splitlines()
     assert lines[1] == "REPLENISHMENT created_pos=1 created_lines=1"
     assert lines[-1] == "REPLENISHMENT created_pos=0 created_lines=0"
+
+
+def test_scorecards_show_on_time_in_full_and_otif_on_the_supplier_page_and_the_ranking(client, make_user):
+    # given two lines received: one on time and in full, one late and short
+    warehouse, supplier = WarehouseFactory(), SupplierFactory(code="scored", name="Scored Supplies")
+    early, late = ProductFactory(), ProductFactory()
+    offer(early, supplier)
+    offer(late, supplier)
+    po = sent_order(supplier, warehouse, (early, 10), (late, 10))
+    today = timezone.localdate()
+    on_time, overdue = po.lines.get(product=early), po.lines.get(product=late)
+    services.purchase_order_confirm_dates(purchase_order=po, dates={on_time.pk: today, overdue.pk: today})
+    PurchaseOrderLine.objects.filter(pk=overdue.pk).update(confirmed_date=today - timedelta(days=5))
+    services.purchase_order_receive(purchase_order=po, lines=[
+        services.ReceiptLineInput(line_id=on_time.pk, quantity=10),
+        services.ReceiptLineInput(line_id=overdue.pk, quantity=6),
+    ])
+    client.force_login(make_user("Purchasing"))
+
+    # when purchasing opens the supplier and the ranking
+    pages = [client.get(reverse("suppliers:supplier_detail", args=[supplier.pk])),
+             client.get(reverse("suppliers:scorecard_ranking"))]
+
+    # then both show 2 lines measured, 50 % on time, 50 % in full, 50 % OTIF
+    for page in pages:
+        html = "".join(page.content.decode().split())  # whitespace aside
+        assert page.status_code == 200
+        assert ('<tdclass="text-end">2</td><tdclass="text-end">50.0&nbsp;%</td><tdclass="text-end">50.0&nbsp;%</td>'
+                '<tdclass="text-end">50.0&nbsp;%</td>') in html
