@@ -10,11 +10,11 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.exceptions import DomainError
+from core.htmx import is_partial, render_page
 from core.pagination import PAGE_SIZES, keyset_page, page_size_from, peek_page
 from core.permissions import portal_view
 from inventory import panels, selectors, services
@@ -23,17 +23,6 @@ from inventory.forms import CycleCountForm, StockAdjustmentForm, StockTransferFo
 from inventory.models import Product
 
 CHANGE_STOCK = "inventory.change_stocklevel"
-
-
-def _is_partial(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request and not htmx.boosted
-
-
-def _render(request: HttpRequest, full: str, partial: str, context: dict[str, Any]) -> HttpResponse:
-    response = render(request, partial if _is_partial(request) else full, context)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
 
 
 @require_GET
@@ -52,7 +41,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
         "page_sizes": PAGE_SIZES,
         "can_change_stock": request.user.has_perm(CHANGE_STOCK),
     }
-    return _render(request, "inventory/product_list.html", "inventory/partials/product_results.html", context)
+    return render_page(request, "inventory/product_list.html", "inventory/partials/product_results.html", context)
 
 
 index = product_list
@@ -83,11 +72,11 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "ledger_filter": ledger_filter,
         "can_change_stock": request.user.has_perm(CHANGE_STOCK),
     }
-    if not _is_partial(request):
+    if not is_partial(request):
         # Panels of higher apps (e.g. purchasing's demand forecast); the ledger fragment needs none.
         context["panels"] = panels.product_panels(product=product, request=request)
         context["panel_scripts"] = panels.panel_scripts(context["panels"])
-    return _render(request, "inventory/product_detail.html", "inventory/partials/ledger.html", context)
+    return render_page(request, "inventory/product_detail.html", "inventory/partials/ledger.html", context)
 
 
 @require_GET

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import DomainError
+from core.htmx import render_page
 from core.pagination import PAGE_SIZES, page_size_from
 from core.permissions import portal_view
 from inventory.selectors import stock_by_warehouse
@@ -33,17 +34,6 @@ CHANGE_ORDER = "orders.change_salesorder"
 FULFIL_ORDER = "orders.fulfil_salesorder"
 # Floor work that `fulfil_salesorder` allows without the right to edit, hold or cancel orders.
 FULFIL_ACTIONS = frozenset({"pick", "ship", "deliver"})
-
-
-def _is_partial(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request and not htmx.boosted
-
-
-def _render(request: HttpRequest, full: str, partial: str, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
-    response = render(request, partial if _is_partial(request) else full, context, **kwargs)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -84,7 +74,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "can_add": request.user.has_perm("orders.add_salesorder"),
         "page_sizes": PAGE_SIZES,
     }
-    return _render(request, "orders/order_list.html", "orders/partials/order_results.html", context)
+    return render_page(request, "orders/order_list.html", "orders/partials/order_results.html", context)
 
 
 index = order_list

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import DomainError
+from core.htmx import render_page
 from core.models import JobRun
 from core.pagination import PAGE_SIZES, page_size_from, peek_page
 from core.permissions import portal_view
@@ -60,17 +61,6 @@ def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def _is_partial(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request and not htmx.boosted
-
-
-def _render(request: HttpRequest, full: str, partial: str, context: dict[str, Any]) -> HttpResponse:
-    response = render(request, partial if _is_partial(request) else full, context)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
 
 
 def _error(request: HttpRequest, error: DomainError) -> None:
@@ -177,7 +167,7 @@ def purchase_order_list(request: HttpRequest) -> HttpResponse:
     order_filter.form.fields["supplier"].queryset = selectors.suppliers_for(user=request.user)
     queryset = order_filter.qs if order_filter.is_bound and order_filter.is_valid() else base
     page = peek_page(queryset, page=request.GET.get("page", 1), page_size=page_size_from(request.GET.get("per_page")))
-    return _render(request, "suppliers/purchaseorder_list.html", "suppliers/partials/purchaseorder_results.html", {
+    return render_page(request, "suppliers/purchaseorder_list.html", "suppliers/partials/purchaseorder_results.html", {
         "filter": order_filter, "page": page, "page_sizes": PAGE_SIZES,
         "is_supplier": selectors.is_supplier_user(request.user),
         "can_add": request.user.has_perm("suppliers.add_purchaseorder") and not selectors.is_supplier_user(request.user),
