@@ -296,19 +296,6 @@ def stock_count(
         )[0]
 
 
-_RESERVE_SQL = """
-UPDATE inventory_stocklevel AS s
-   SET reserved = s.reserved + r.quantity, updated_at = now()
-  FROM (SELECT sl.id, req.quantity
-          FROM inventory_stocklevel sl
-          JOIN unnest(%s::bigint[], %s::bigint[], %s::integer[]) AS req(product_id, warehouse_id, quantity)
-            ON sl.product_id = req.product_id AND sl.warehouse_id = req.warehouse_id
-         ORDER BY sl.product_id, sl.warehouse_id
-           FOR UPDATE OF sl) AS r
- WHERE s.id = r.id AND s.on_hand - s.reserved >= r.quantity
-RETURNING s.product_id, s.warehouse_id
-"""
-
 _RELEASE_SQL = """
 UPDATE inventory_stocklevel AS s
    SET reserved = s.reserved - r.quantity, updated_at = now()
@@ -337,24 +324,29 @@ def _guarded_update(sql: str, lines: list[StockLine]) -> set[tuple[int, int]]:
 
 
 def stock_reserve(*, lines: Iterable[StockLine]) -> None:
-    """Reserve all lines or none: one guarded UPDATE, rows locked in order.
+    """Reserve all lines or none: the guarded reservation of `reservation_sql`, rows locked in order.
 
-    Raises InsufficientStock (409) listing the rows that lacked available units; the enclosing
-    transaction must then roll back (no savepoint is taken, to keep the order path short).
+    Raises InsufficientStock (409) listing the rows that lacked available units; nothing was
+    reserved then (no savepoint is taken, to keep the order path short).
     """
-    merged = _merge(lines)
-    if not merged:
+    reservation = reservation_sql(lines=lines)
+    if not reservation.lines:
         return
-    # No savepoint on this hot path: on InsufficientStock the caller's transaction rolls back.
-    with transaction.atomic(savepoint=False):
-        done = _guarded_update(_RESERVE_SQL, merged)
-        if len(done) != len(merged):
-            short = [
-                {"product_id": line.product_id, "warehouse_id": line.warehouse_id, "requested": line.quantity}
-                for line in merged
-                if (line.product_id, line.warehouse_id) not in done
-            ]
-            raise InsufficientStock(_("Not enough available stock."), details=short)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH {reservation.ctes} "  # noqa: S608 — inventory's own CTEs
+            "SELECT l.product_id, l.warehouse_id, l.enough, (SELECT count(*) FROM stock_reserved) FROM stock_locked l",
+            reservation.params,
+        )
+        rows = cursor.fetchall()
+    if rows and rows[0][3] == len(reservation.lines):
+        return
+    enough = {(product_id, warehouse_id) for product_id, warehouse_id, ok, _reserved in rows if ok}
+    raise InsufficientStock(_("Not enough available stock."), details=[
+        {"product_id": line.product_id, "warehouse_id": line.warehouse_id, "requested": line.quantity}
+        for line in reservation.lines
+        if (line.product_id, line.warehouse_id) not in enough
+    ])
 
 
 # SQLSTATE of inventory_require_reserved (migration 0003): the reservation came up short.
@@ -367,12 +359,13 @@ class ReservationSQL:
 
     ctes: str  # "stock_locked AS (…), stock_reserved AS (…)"; three %s parameters
     params: list[list[int]]
+    lines: list[StockLine]  # one per stock row, in lock order
     check: str  # an SQL expression the statement must evaluate; it raises if the reservation fell short
 
 
 _RESERVATION_CTES = """
 stock_locked AS (
-    SELECT sl.id, req.quantity, sl.on_hand - sl.reserved >= req.quantity AS enough
+    SELECT sl.id, sl.product_id, sl.warehouse_id, req.quantity, sl.on_hand - sl.reserved >= req.quantity AS enough
       FROM inventory_stocklevel sl
       JOIN unnest(%s::bigint[], %s::bigint[], %s::integer[]) AS req(product_id, warehouse_id, quantity)
         ON sl.product_id = req.product_id AND sl.warehouse_id = req.warehouse_id
@@ -390,7 +383,7 @@ stock_locked AS (
 
 
 def reservation_sql(*, lines: Iterable[StockLine], after: str = "true") -> ReservationSQL:
-    """The guarded reservation of `stock_reserve`, all lines or none, for a caller that writes
+    """The guarded reservation, all lines or none (`stock_reserve` runs it alone), for a caller that writes
     its own rows in the same statement (order intake: one round trip, and the stock rows stay
     locked only from the end of that statement to its commit — never while a client thinks).
 
@@ -410,6 +403,7 @@ def reservation_sql(*, lines: Iterable[StockLine], after: str = "true") -> Reser
             [line.warehouse_id for line in merged],
             [line.quantity for line in merged],
         ],
+        lines=merged,
         check=f"inventory_require_reserved({len(merged)}, (SELECT count(*) FROM stock_reserved))",  # noqa: S608
     )
 

@@ -188,6 +188,22 @@ def test_reserve_is_all_or_nothing(product, warehouse):
     assert level(scarce, warehouse).reserved == 0
 
 
+def test_a_short_reservation_writes_nothing_even_if_the_caller_goes_on(product, warehouse):
+    # given one product with 5 available and another with 1
+    scarce = ProductFactory(sku="INV-3")
+    give_stock(product, warehouse, 5)
+    give_stock(scarce, warehouse, 1)
+    # when both are reserved and one is short, and the caller catches the error and carries on
+    with transaction.atomic():
+        with pytest.raises(InsufficientStock):
+            services.stock_reserve(
+                lines=[StockLine(product.pk, warehouse.pk, 3), StockLine(scarce.pk, warehouse.pk, 2)]
+            )
+        # then not even the row that had enough was reserved: one all-or-none statement
+        assert level(product, warehouse).reserved == 0
+        assert level(scarce, warehouse).reserved == 0
+
+
 def test_reserve_merges_lines_of_the_same_stock_row(product, warehouse):
     give_stock(product, warehouse, 5)
     services.stock_reserve(lines=[StockLine(product.pk, warehouse.pk, 2), StockLine(product.pk, warehouse.pk, 3)])
