@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -135,10 +138,14 @@ class ExchangeRate(models.Model):
     worth from `valid_from` on — until a later rate of the same currency. Used where amounts in
     different currencies are compared (the planner's choice of the cheapest supplier)."""
 
-    currency = models.CharField(_("currency"), max_length=3, help_text=_("ISO 4217 code, e.g. USD."))
+    currency = models.CharField(
+        _("currency"), max_length=3, help_text=_("ISO 4217 code, e.g. USD."),
+        validators=[RegexValidator(r"^[A-Z]{3}$", _("Three capital letters, e.g. USD."))],
+    )
     rate = models.DecimalField(
         _("rate to the base currency"), max_digits=18, decimal_places=8,
         help_text=_("Units of the base currency per one unit of this currency."),
+        validators=[MinValueValidator(Decimal("0.00000001"), _("The rate must be above zero."))],
     )
     valid_from = models.DateField(_("valid from"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -61,9 +61,10 @@ def enqueue(
     if dedupe_key is None:
         message.save(force_insert=True)
         return message
-    fields = {f.attname: getattr(message, f.attname) for f in OutboxMessage._meta.concrete_fields if not f.primary_key}
-    fields.pop("dedupe_key")
-    existing, _created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
+    existing, _created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults={
+        "task_name": message.task_name, "args": message.args, "kwargs": message.kwargs,
+        "available_at": message.available_at,
+    })
     return existing
 
 
