@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bench._util import CpuMeter, bench_line, connect, flag, log, percentile, run_clients, setup_django
@@ -57,40 +58,16 @@ def prepare(stock: int) -> int:
     return level_id
 
 
-def _result(
-    successes: int, refused: int, errors: dict[str, int], latencies: list[float], last_success: float,
-    cpu: dict[str, float], began: float,
-) -> dict[str, Any]:
-    return {
-        "successes": successes, "refused": refused, "errors": errors, "latencies": latencies,
-        "last_success": last_success, "began": began, **cpu,
-    }
-
-
 def _backend_pid(cursor_owner: Any) -> int:
     with cursor_owner.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         return cursor.fetchone()[0]
 
 
-def service_client(index: int, barrier: Any, phase: str) -> dict[str, Any]:
-    from core.exceptions import InsufficientStock
-    from orders import services
-
-    rng = random.Random(index)
-    # Warm up as order_intake's clients do — imports, connection, caches, prepared statements —
-    # with orders for one of order_intake's plentiful SKUs, never the hot one (its sales are counted).
-    from django.db import connection
-
-    for warm in range(6):
-        services.place_order(
-            channel="web", external_ref=f"{phase}-{index}-warm{warm}",
-            customer=services.CustomerInput(name="Bench customer 0", email="bench0@example.com"),
-            ship_to=services.AddressInput(line1="1 Warm Street", city="Shanghai", postal_code="200000", country="CN",
-                                          lat=31.23, lon=121.47),
-            lines=[services.LineInput(sku=WARM_SKU, quantity=1)],
-        )
-    meter = CpuMeter([_backend_pid(connection)])
+def _sell_until_refused(sell: Callable[[int], bool], *, barrier: Any, backend_pid: int) -> dict[str, Any]:
+    """Start with the others; call `sell(seq)` (True: sold, False: a clean out-of-stock) until
+    the first refusal. Other exceptions are counted by type, never hidden (more than 100 end it)."""
+    meter = CpuMeter([backend_pid])
     barrier.wait()
     began = time.monotonic()
     meter.start()
@@ -99,58 +76,72 @@ def service_client(index: int, barrier: Any, phase: str) -> dict[str, Any]:
     latencies: list[float] = []
     last_success = 0.0
     while True:
-        customer = rng.randrange(500)
         seq += 1
         started = time.perf_counter()
         try:
-            services.place_order(
-                channel="web",
-                external_ref=f"{phase}-{index}-{seq}",
-                customer=services.CustomerInput(name=f"Bench customer {customer}", email=f"bench{customer}@example.com"),
-                ship_to=services.AddressInput(line1="1 Hot Street", city="Shanghai", postal_code="200000", country="CN",
-                                              lat=31.23, lon=121.47),
-                lines=[services.LineInput(sku=HOT_SKU, quantity=1)],
-                allow_backorder=False,
-            )
-        except InsufficientStock:
-            latencies.append((time.perf_counter() - started) * 1000)
-            refused += 1
-            break
-        except Exception as exc:  # noqa: BLE001 — counted and reported, never hidden
+            sold = sell(seq)
+        except Exception as exc:  # noqa: BLE001 — counted and reported
             errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
             if sum(errors.values()) > 100:
                 break
             continue
         latencies.append((time.perf_counter() - started) * 1000)
+        if not sold:
+            refused += 1
+            break
         successes += 1
         last_success = time.monotonic()
-    return _result(successes, refused, errors, latencies, last_success, meter.stop(), began)
+    return {
+        "successes": successes, "refused": refused, "errors": errors, "latencies": latencies,
+        "last_success": last_success, "began": began, **meter.stop(),
+    }
+
+
+def service_client(index: int, barrier: Any, phase: str) -> dict[str, Any]:
+    from django.db import connection
+
+    from core.exceptions import InsufficientStock
+    from orders import services
+
+    rng = random.Random(index)
+
+    def order(external_ref: str, sku: str, customer: int, *, allow_backorder: bool = True) -> None:
+        services.place_order(
+            channel="web", external_ref=external_ref,
+            customer=services.CustomerInput(name=f"Bench customer {customer}", email=f"bench{customer}@example.com"),
+            ship_to=services.AddressInput(line1="1 Hot Street", city="Shanghai", postal_code="200000", country="CN",
+                                          lat=31.23, lon=121.47),
+            lines=[services.LineInput(sku=sku, quantity=1)],
+            allow_backorder=allow_backorder,
+        )
+
+    # Warm up as order_intake's clients do — imports, connection, caches, prepared statements —
+    # with orders for one of order_intake's plentiful SKUs, never the hot one (its sales are counted).
+    for warm in range(6):
+        order(f"{phase}-{index}-warm{warm}", WARM_SKU, 0)
+
+    def sell(seq: int) -> bool:
+        try:
+            order(f"{phase}-{index}-{seq}", HOT_SKU, rng.randrange(500), allow_backorder=False)
+        except InsufficientStock:
+            return False
+        return True
+
+    return _sell_until_refused(sell, barrier=barrier, backend_pid=_backend_pid(connection))
 
 
 def raw_client(index: int, barrier: Any, url: str, level_id: int) -> dict[str, Any]:
     conn = connect(url, autocommit=True)
+
+    def sell(_seq: int) -> bool:
+        return conn.execute(
+            "UPDATE inventory_stocklevel SET reserved = reserved + 1, updated_at = now() "
+            "WHERE id = %s AND on_hand - reserved >= 1 RETURNING id",
+            [level_id],
+        ).fetchone() is not None
+
     try:
-        meter = CpuMeter([conn.info.backend_pid])
-        barrier.wait()
-        began = time.monotonic()
-        meter.start()
-        successes, refused = 0, 0
-        latencies: list[float] = []
-        last_success = 0.0
-        while True:
-            started = time.perf_counter()
-            row = conn.execute(
-                "UPDATE inventory_stocklevel SET reserved = reserved + 1, updated_at = now() "
-                "WHERE id = %s AND on_hand - reserved >= 1 RETURNING id",
-                [level_id],
-            ).fetchone()
-            latencies.append((time.perf_counter() - started) * 1000)
-            if row is None:
-                refused += 1
-                break
-            successes += 1
-            last_success = time.monotonic()
-        return _result(successes, refused, {}, latencies, last_success, meter.stop(), began)
+        return _sell_until_refused(sell, barrier=barrier, backend_pid=conn.info.backend_pid)
     finally:
         conn.close()
 
@@ -161,33 +152,18 @@ def raw_order_client(index: int, barrier: Any, phase: str, context: dict[str, An
     from bench.order_intake import raw_place
 
     conn = connect(context["url"])
+
+    def sell(seq: int) -> bool:
+        return raw_place(conn, {
+            "external_ref": f"{phase}-{index}-{seq}",
+            "customer": {"email": f"bench{(index * 7 + seq) % 500}@example.com"},
+            "ship_to": {"line1": "1 Hot Street", "city": "Shanghai", "postal_code": "200000", "country": "CN",
+                        "lat": 31.23, "lon": 121.47},
+            "lines": [{"sku": HOT_SKU, "quantity": 1}],
+        }, context)
+
     try:
-        meter = CpuMeter([conn.info.backend_pid])
-        barrier.wait()
-        began = time.monotonic()
-        meter.start()
-        successes, refused, seq = 0, 0, 0
-        latencies: list[float] = []
-        last_success = 0.0
-        while True:
-            customer = (index * 7 + seq) % 500
-            seq += 1
-            payload = {
-                "external_ref": f"{phase}-{index}-{seq}",
-                "customer": {"email": f"bench{customer}@example.com"},
-                "ship_to": {"line1": "1 Hot Street", "city": "Shanghai", "postal_code": "200000", "country": "CN",
-                            "lat": 31.23, "lon": 121.47},
-                "lines": [{"sku": HOT_SKU, "quantity": 1}],
-            }
-            started = time.perf_counter()
-            placed = raw_place(conn, payload, context)
-            latencies.append((time.perf_counter() - started) * 1000)
-            if not placed:
-                refused += 1
-                break
-            successes += 1
-            last_success = time.monotonic()
-        return _result(successes, refused, {}, latencies, last_success, meter.stop(), began)
+        return _sell_until_refused(sell, barrier=barrier, backend_pid=conn.info.backend_pid)
     finally:
         conn.close()
 
