@@ -130,7 +130,9 @@ if _REPLICA_URL:
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["config.db_router.AnalyticsReplicaRouter"]
 # Amounts in other currencies are compared in this one (core.ExchangeRate, core.money).
-BASE_CURRENCY = env_str("BASE_CURRENCY", default="CNY").upper()
+BASE_CURRENCY = env_str("BASE_CURRENCY", default="CNY").strip().upper()
+if not (len(BASE_CURRENCY) == 3 and BASE_CURRENCY.isascii() and BASE_CURRENCY.isalpha()):
+    raise ImproperlyConfigured(f"BASE_CURRENCY must be a three-letter ISO 4217 code such as CNY, got {BASE_CURRENCY!r}.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis / cache / Celery ----------------------------------------------------------------

@@ -91,6 +91,13 @@ def test_settings_refuse_a_non_postgresql_database_url():
     assert "DATABASE_URL must point at PostgreSQL" in result.stderr
 
 
+def test_settings_refuse_a_base_currency_that_is_no_currency_code():
+    result = run_python(IMPORT_SETTINGS, DEBUG="1", BASE_CURRENCY="yuan")
+
+    assert result.returncode != 0
+    assert "BASE_CURRENCY must be a three-letter ISO 4217 code" in result.stderr
+
+
 def test_settings_refuse_to_start_without_secret_key_when_debug_is_off():
     result = run_python(IMPORT_SETTINGS, DEBUG="0", SECRET_KEY=None, ALLOWED_HOSTS="scoms.example.com")
 
