@@ -5,10 +5,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DJANGO_SETTINGS_MODULE=config.settings
+    DJANGO_SETTINGS_MODULE=scoms.settings
 
-# WeasyPrint (PDF pick lists, packing slips) needs Pango and HarfBuzz; Noto CJK renders
-# Chinese addresses and the zh-hans translation in PDFs.
+# WeasyPrint (the purchase-order PDF) needs Pango and HarfBuzz; Noto CJK renders Chinese
+# supplier names and addresses in it.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk \
@@ -26,4 +26,4 @@ RUN useradd --system --home-dir /app --no-create-home scoms \
 USER scoms
 
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+CMD ["gunicorn", "scoms.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]

@@ -1,4 +1,4 @@
-"""`./scoms bench [NAME…]`: run benchmark workloads (bench/<name>.py, each with `main(argv) -> int`).
+"""`python3 -m scoms bench [NAME…]`: run benchmark workloads (bench/<name>.py, each with `main(argv) -> int`).
 
 Each workload prints exactly one closing line `BENCH <name> key=value …` (see DESIGN.md).
 Never part of the test suite.

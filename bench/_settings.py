@@ -4,7 +4,7 @@ The project's settings, with three differences that keep a benchmark honest and 
 - DEBUG is off, so Django does not record every query in memory (as in production);
 - the database is the dedicated benchmark database chosen by bench._util (DATABASE_URL);
 - Celery messages go to a separate Redis database (BENCH_REDIS_DB, default 15), so a worker of
-  `./scoms run` never receives tasks that name rows of the benchmark database.
+  `python3 -m scoms run` never receives tasks that name rows of the benchmark database.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import os
 import warnings
 from urllib.parse import urlsplit, urlunsplit
 
-from config.env import redis_url_for_broker, redis_url_for_client
-from config.settings import *  # noqa: F403
-from config.settings import CACHES, REDIS_URL, STORAGES, TEMPLATES
+from scoms.env import redis_url_for_broker
+from scoms.settings import *  # noqa: F403
+from scoms.settings import CACHES, REDIS_CLIENT_URL, REDIS_URL, STORAGES, TEMPLATES
 
 DEBUG = False
 # WhiteNoise warns once per process that collectstatic has not run; benchmarks need no static files.
@@ -39,4 +39,4 @@ def _with_redis_db(url: str, *, for_broker: bool) -> str:
 
 
 CELERY_BROKER_URL = _with_redis_db(redis_url_for_broker(REDIS_URL), for_broker=True)
-CACHES = {**CACHES, "default": {**CACHES["default"], "LOCATION": _with_redis_db(redis_url_for_client(REDIS_URL), for_broker=False)}}
+CACHES = {**CACHES, "default": {**CACHES["default"], "LOCATION": _with_redis_db(REDIS_CLIENT_URL, for_broker=False)}}

@@ -302,14 +302,14 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def gunicorn(*, workers: int = 4, threads: int = 1, timeout: float = 60) -> Iterator[tuple[str, int, int]]:
-    """Start gunicorn (config.wsgi, bench settings and database) on a free local port.
+    """Start gunicorn (scoms.wsgi, bench settings and database) on a free local port.
 
     Yields (host, port, master pid); stops the server (its whole process group) on exit.
     """
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench._settings"}
     command = [
-        sys.executable, "-m", "gunicorn", "config.wsgi",
+        sys.executable, "-m", "gunicorn", "scoms.wsgi",
         "--bind", f"127.0.0.1:{port}",
         "--workers", str(workers),
         "--threads", str(threads),

@@ -10,7 +10,7 @@ holdout / in-sample MAE of the weekly seasonal-naive forecast (y[t] = y[t-7]), a
 series whose scale is not zero; the same for the seasonal-naive forecast itself (repeat the last
 week), as the baseline measured in the same run. MASE < 1 beats the in-sample naive.
 
-    ./scoms bench forecast [--series 20000] [--seed 1]
+    python3 -m scoms bench forecast [--series 20000] [--seed 1]
 
 Closing line: `BENCH forecast series=… series_per_s=… mase=… naive_mase=…`.
 """

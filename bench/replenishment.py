@@ -24,7 +24,7 @@ Then, in the same run:
   incr.   — 1 % of the products (all their warehouses) ship more today; the planner runs with
             `product_ids` of those: `incremental_ratio` = its time / the full run's.
 
-    ./scoms bench replenishment [--products=20000] [--keep] [--profile]
+    python3 -m scoms bench replenishment [--products=20000] [--keep] [--profile]
 
 `--profile` runs the full planner under cProfile and prints the top functions to stderr.
 Closing line: `BENCH replenishment policies=… planner_s=… sql_s=… ratio=… second_run_lines=…

@@ -9,8 +9,6 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from config.env import redis_url_for_client
-
 
 def check_database() -> dict[str, Any]:
     started = time.monotonic()
@@ -27,7 +25,7 @@ def check_database() -> dict[str, Any]:
 def check_broker() -> dict[str, Any]:
     started = time.monotonic()
     client = redis.Redis.from_url(
-        redis_url_for_client(settings.REDIS_URL), socket_connect_timeout=1, socket_timeout=1
+        settings.REDIS_CLIENT_URL, socket_connect_timeout=1, socket_timeout=1
     )
     try:
         client.ping()

@@ -2,8 +2,8 @@
 
 `enqueue(...)` writes an OutboxMessage in the caller's transaction — nothing more: the request
 never talks to the broker. The relay publishes: every Celery worker runs a relay thread
-(config.celery.OutboxRelay) that calls `drain()` in a loop, and the `drain-outbox` beat job and
-`./scoms manage drain_outbox` call it too. `drain()` claims a batch in one short transaction
+(scoms.celery.OutboxRelay) that calls `drain()` in a loop, and the `drain-outbox` beat job and
+`python3 -m scoms manage drain_outbox` call it too. `drain()` claims a batch in one short transaction
 (`FOR UPDATE SKIP LOCKED`, so several relays never double-send), commits, and only then talks to
 the broker — no row lock is held across a network call. A message claimed but never processed
 (the relay died after its claim, the broker lost it) is published again after REPUBLISH_AFTER.

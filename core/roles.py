@@ -1,7 +1,7 @@
 """The portal roles and the permissions each one holds — the one place that says who may do what.
 
 Groups are created by migration core.0002; this mapping is applied after every migrate (and by
-`./scoms manage sync_roles`) because model permissions only exist once all apps have migrated.
+`python3 -m scoms manage sync_roles`) because model permissions only exist once all apps have migrated.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ forecast). Returns are not netted out.
 
 Cost: the figures depend only on whole days before `as_of`, so they are the same all day long; at
 100,000 pairs one call is the history query (a few seconds over ~5 million ledger rows) plus
-~10-20k series/s of fitting (bench: `./scoms bench forecast`).
+~10-20k series/s of fitting (bench: `python3 -m scoms bench forecast`).
 """
 
 from __future__ import annotations

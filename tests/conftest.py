@@ -2,7 +2,7 @@
 
 Nothing here mocks the database or the broker. Worker tests start `celery worker` as a child
 process against the *test* database and a Redis of their own, so they never share a queue with a
-developer's `./scoms run` or another test session on the same machine.
+developer's `python3 -m scoms run` or another test session on the same machine.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def database_url(settings_dict: dict[str, Any]) -> str:
 
 def child_env(**overrides: str | None) -> dict[str, str]:
     """The environment for a child Python process: ours, with `overrides` (None removes a name)."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "scoms.settings", "PYTHONUNBUFFERED": "1"}
     for name, value in overrides.items():
         if value is None:
             env.pop(name, None)
@@ -211,7 +211,7 @@ def private_celery_app(private_redis: PrivateRedis) -> Iterator[Celery]:
     It is made the current app for this test, so `core.outbox.drain()` called in the test
     process publishes there; the project's own app is current again afterwards.
     """
-    from config.celery import app as project_app
+    from scoms.celery import app as project_app
 
     app = Celery("scoms-test", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -224,7 +224,7 @@ def private_celery_app(private_redis: PrivateRedis) -> Iterator[Celery]:
 
 # --- a real Celery worker -------------------------------------------------------------------
 class WorkerProcess:
-    """`celery -A config worker --pool=solo` as a child process; output goes to a log file."""
+    """`celery -A scoms worker --pool=solo` as a child process; output goes to a log file."""
 
     def __init__(self, *, database_url: str, redis_url: str, log_path: Path) -> None:
         self.database_url = database_url
@@ -238,7 +238,7 @@ class WorkerProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "config", "worker",
+                sys.executable, "-m", "celery", "-A", "scoms", "worker",
                 "--pool", "solo", "--loglevel", "INFO", "--hostname", self.name,
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
             ],

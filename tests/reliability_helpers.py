@@ -219,12 +219,12 @@ class ChildProcess:
 
 
 class ServerProcess(ChildProcess):
-    """`gunicorn config.wsgi` on a free port (sync workers), like the production container."""
+    """`gunicorn scoms.wsgi` on a free port (sync workers), like the production container."""
 
     def __init__(self, *, log_path: Path, workers: int = 2, **env: str | None) -> None:
         self.port = free_port()
         super().__init__(
-            argv=[sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
+            argv=[sys.executable, "-m", "gunicorn", "scoms.wsgi", "--bind", f"127.0.0.1:{self.port}",
                   "--workers", str(workers), "--timeout", "30", "--graceful-timeout", "5"],
             env=child_env(DEBUG="1", **env),
             log_path=log_path,
@@ -244,7 +244,7 @@ class ServerProcess(ChildProcess):
 
 
 class CeleryWorker(ChildProcess):
-    """`celery -A config worker` with a pool of our choice; can be SIGKILLed child or whole."""
+    """`celery -A scoms worker` with a pool of our choice; can be SIGKILLed child or whole."""
 
     def __init__(
         self, *, database_url: str, redis_url: str, log_path: Path, pool: str = "solo", concurrency: int = 1,
@@ -252,7 +252,7 @@ class CeleryWorker(ChildProcess):
     ) -> None:
         self.name = f"scoms-rel-{uuid.uuid4().hex[:8]}@%h"
         super().__init__(
-            argv=[sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", pool,
+            argv=[sys.executable, "-m", "celery", "-A", "scoms", "worker", "--pool", pool,
                   "--concurrency", str(concurrency), "--loglevel", "INFO", "--hostname", self.name,
                   "--without-gossip", "--without-mingle", "--without-heartbeat"],
             env=child_env(DATABASE_URL=database_url, REDIS_URL=redis_url, DEBUG="1", **env),

@@ -172,13 +172,13 @@ def test_compose_web_migrates_and_collects_static_before_gunicorn():
 
     migrate = web_command.index("manage.py migrate --noinput")
     collect = web_command.index("manage.py collectstatic --noinput")
-    gunicorn = web_command.index("exec gunicorn config.wsgi")
+    gunicorn = web_command.index("exec gunicorn scoms.wsgi")
     assert migrate < collect < gunicorn
 
 
 def test_compose_passes_production_settings_that_settings_py_reads():
     services = compose()["services"]
-    settings_source = (ROOT / "config" / "settings.py").read_text()
+    settings_source = (ROOT / "scoms" / "settings.py").read_text()
 
     for name in ("web", "worker", "beat"):
         environment = services[name]["environment"]
@@ -192,8 +192,8 @@ def test_compose_passes_production_settings_that_settings_py_reads():
 def test_compose_worker_and_beat_run_the_project_celery_app():
     services = compose()["services"]
 
-    assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
-    assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
+    assert services["worker"]["command"][:4] == ["celery", "-A", "scoms", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "scoms", "beat"]
 
 
 def test_dockerfile_builds_from_python_311_slim_with_pango_and_the_pinned_requirements():
@@ -218,7 +218,7 @@ def gunicorn_web(collected_static, test_database_url) -> Iterator[str]:
         )
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+        [sys.executable, "-m", "gunicorn", "scoms.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
          "--timeout", "60"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

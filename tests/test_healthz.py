@@ -36,7 +36,7 @@ def test_healthz_needs_no_login(client, db):
 
 
 def test_healthz_is_503_when_redis_is_unreachable(client, db, settings):
-    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    settings.REDIS_CLIENT_URL = f"redis://127.0.0.1:{free_port()}/0"
 
     response = client.get("/healthz")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str, redis_url_for_broker, redis_url_for_client
+from scoms.env import env_bool, env_int, env_list, env_str, redis_url_for_broker, redis_url_for_client
 from tests.conftest import run_python
 
-IMPORT_SETTINGS = "import config.settings as s; print('DEBUG', s.DEBUG)"
+IMPORT_SETTINGS = "import scoms.settings as s; print('DEBUG', s.DEBUG)"
 
 
 @pytest.mark.parametrize("raw", ["1", "true", "True", "YES", "on", " 1 "])
@@ -114,7 +114,7 @@ def test_settings_refuse_a_malformed_debug_flag():
 
 def test_settings_read_database_time_zone_and_hosts_from_the_environment():
     code = (
-        "import config.settings as s; "
+        "import scoms.settings as s; "
         "d = s.DATABASES['default']; "
         "print(d['HOST'], d['PORT'], d['NAME'], s.TIME_ZONE, s.ALLOWED_HOSTS, s.DEBUG)"
     )
@@ -136,7 +136,7 @@ def test_settings_read_database_time_zone_and_hosts_from_the_environment():
 
 
 def test_time_zone_defaults_to_shanghai():
-    result = run_python("import config.settings as s; print(s.TIME_ZONE, s.USE_TZ)", DEBUG="1", TIME_ZONE=None)
+    result = run_python("import scoms.settings as s; print(s.TIME_ZONE, s.USE_TZ)", DEBUG="1", TIME_ZONE=None)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["Asia/Shanghai", "True"]

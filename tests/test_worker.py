@@ -115,14 +115,14 @@ def test_work_committed_while_redis_is_down_runs_exactly_once_after_redis_return
 
 
 def test_beat_schedules_the_outbox_drain(private_redis, test_database_url, tmp_path):
-    # Given `celery beat` as ./scoms beat and docker-compose run it, draining every second
+    # Given `celery beat` as `python3 -m scoms beat` and docker-compose run it, draining every second
     env = child_env(
         DATABASE_URL=test_database_url, REDIS_URL=private_redis.url, DEBUG="1", OUTBOX_DRAIN_SECONDS="1"
     )
     log_path = tmp_path / "beat.log"
     with log_path.open("wb") as log:
         beat = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+            [sys.executable, "-m", "celery", "-A", "scoms", "beat", "--loglevel", "INFO",
              "--schedule", str(tmp_path / "celerybeat-schedule")],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )

@@ -151,9 +151,9 @@ def test_verify_ledger_reports_a_deleted_movement(ledger):
 
 @pytest.mark.django_db(transaction=True)
 def test_verify_ledger_command_exits_1_on_drift_in_a_real_process(ledger):
-    """`./scoms manage verify_ledger` is manage.py in the project's environment: run it for real."""
-    # a TCP host or, under ./scoms's embedded PostgreSQL, a socket directory
-    env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    """`python3 -m scoms manage verify_ledger` is manage.py in the project's environment: run it for real."""
+    # a TCP host or, under the launcher's embedded PostgreSQL, a socket directory
+    env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict), "DJANGO_SETTINGS_MODULE": "scoms.settings"}
 
     def verify() -> subprocess.CompletedProcess:
         return subprocess.run(

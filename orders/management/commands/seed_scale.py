@@ -1,6 +1,6 @@
 """`seed_scale`: a large, consistent order history for benchmarks — a million orders in minutes.
 
-    ./scoms manage seed_scale --orders 1000000 [--customers 100000] [--products 5000]
+    python3 -m scoms manage seed_scale --orders 1000000 [--customers 100000] [--products 5000]
                               [--days 365] [--chunk 50000] [--seed 1]
 
 Adds (each run adds more) orders with ~3 lines each, spread over the last `--days` days with a
@@ -121,7 +121,7 @@ class Weighted:
 
 
 class Command(BaseCommand):
-    help = "Load a large, consistent order history with COPY (benchmarks): ./scoms manage seed_scale --orders 1000000"
+    help = "Load a large, consistent order history with COPY (benchmarks): python3 -m scoms manage seed_scale --orders 1000000"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--orders", type=int, default=1_000_000)

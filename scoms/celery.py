@@ -1,4 +1,4 @@
-"""The Celery application. Settings live in config/settings.py under the CELERY_ prefix."""
+"""The Celery application. Settings live in scoms/settings.py under the CELERY_ prefix."""
 
 import os
 import threading
@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import Celery, bootsteps
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scoms.settings")
 
 app = Celery("scoms")
 app.config_from_object("django.conf:settings", namespace="CELERY")

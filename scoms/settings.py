@@ -17,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from whitenoise.compress import Compressor
 
-from config.env import (
+from scoms.env import (
     env_bool,
     env_int,
     env_list,
@@ -83,8 +83,8 @@ MIDDLEWARE = [
     "core.middleware.DatabaseUnavailableMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
-WSGI_APPLICATION = "config.wsgi.application"
+ROOT_URLCONF = "scoms.urls"
+WSGI_APPLICATION = "scoms.wsgi.application"
 
 TEMPLATES = [
     {
@@ -125,10 +125,10 @@ if _PREPARE_THRESHOLD > 0:
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 _REPLICA_URL = env_str("DATABASE_REPLICA_URL", default="")
 if _REPLICA_URL:
-    # Analytics reads may go to a read replica; see config/db_router.py.
+    # Analytics reads may go to a read replica; see scoms/db_router.py.
     DATABASES["replica"] = dj_database_url.parse(_REPLICA_URL, conn_max_age=60)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-    DATABASE_ROUTERS = ["config.db_router.AnalyticsReplicaRouter"]
+    DATABASE_ROUTERS = ["scoms.db_router.AnalyticsReplicaRouter"]
 # Amounts in other currencies are compared in this one (core.ExchangeRate, core.money).
 BASE_CURRENCY = env_str("BASE_CURRENCY", default="CNY").strip().upper()
 if not (len(BASE_CURRENCY) == 3 and BASE_CURRENCY.isascii() and BASE_CURRENCY.isalpha()):
@@ -137,10 +137,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis / cache / Celery ----------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+REDIS_CLIENT_URL = redis_url_for_client(REDIS_URL)  # redis-py's spelling (health checks, cache)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": redis_url_for_client(REDIS_URL),
+        "LOCATION": REDIS_CLIENT_URL,
         "KEY_PREFIX": "scoms",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
