@@ -1,8 +1,6 @@
-"""Customer e-mails about their orders, and listeners for status changes (webhooks plug in here)."""
+"""Customer e-mails about their orders (order confirmation and the status changes customers care about)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -12,15 +10,7 @@ from django.utils.translation import gettext as _
 from orders.models import SalesOrder
 from orders.statuses import OrderStatus
 
-StatusListener = Callable[[SalesOrder, str, str], None]
-_status_listeners: list[StatusListener] = []
-
 CUSTOMER_EMAIL_STATUSES = {OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.BACKORDERED}
-
-
-def register_status_listener(listener: StatusListener) -> None:
-    if listener not in _status_listeners:
-        _status_listeners.append(listener)
 
 
 def tracking_url(order: SalesOrder) -> str:
@@ -48,5 +38,3 @@ def status_changed(order: SalesOrder, from_status: str, to_status: str) -> None:
             recipient_list=[order.customer.email],
             fail_silently=False,
         )
-    for listener in _status_listeners:
-        listener(order, from_status, to_status)

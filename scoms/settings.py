@@ -1,7 +1,7 @@
 """SCOMS settings: everything that differs between machines comes from the environment.
 
 Variables: DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS,
-TIME_ZONE, EMAIL_URL-style EMAIL_* variables, SECURE_SSL_REDIRECT, DATABASE_REPLICA_URL, STATIC_ROOT.
+TIME_ZONE, EMAIL_URL-style EMAIL_* variables, SECURE_SSL_REDIRECT, STATIC_ROOT.
 There is no SQLite fallback: SCOMS relies on PostgreSQL row locks, SKIP LOCKED and constraints.
 """
 
@@ -123,12 +123,6 @@ if _PREPARE_THRESHOLD > 0:
     DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", _PREPARE_THRESHOLD)
 # The service functions own their transactions (STYLE.md): no ATOMIC_REQUESTS.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-_REPLICA_URL = env_str("DATABASE_REPLICA_URL", default="")
-if _REPLICA_URL:
-    # Analytics reads may go to a read replica; see scoms/db_router.py.
-    DATABASES["replica"] = dj_database_url.parse(_REPLICA_URL, conn_max_age=60)
-    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-    DATABASE_ROUTERS = ["scoms.db_router.AnalyticsReplicaRouter"]
 # Amounts in other currencies are compared in this one (core.ExchangeRate, core.money).
 BASE_CURRENCY = env_str("BASE_CURRENCY", default="CNY").strip().upper()
 if not (len(BASE_CURRENCY) == 3 and BASE_CURRENCY.isascii() and BASE_CURRENCY.isalpha()):
