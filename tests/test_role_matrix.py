@@ -1,4 +1,4 @@
-"""R20: every role (plus a supplier login, a user without a role and an administrator) × every
+"""R20: every role (plus a supplier login, a user without a role and an administrator) by every
 consequential action of every resource, through the portal, the API and the admin.
 
 - The README's "Who may do what" table is exactly what core/roles.py grants: widening a role
@@ -250,7 +250,7 @@ def test_every_action_slug_and_admin_action_has_a_row():
     assert slugs("admin:suppliers_purchaseorder_changelist") == set(PurchaseOrderAdmin.actions)
 
 
-# --- every user kind × every action × every endpoint -------------------------------------------
+# --- every user kind, every action, every endpoint --------------------------------------------
 @pytest.mark.parametrize(("kind", "action", "endpoint"), CASES)
 def test_a_user_may_run_an_action_exactly_when_its_role_holds_the_permission(world, kind, action, endpoint):
     # Given the state the action needs and a user of this kind
