@@ -21,6 +21,8 @@ ROLE_NAMES = [OPERATIONS, WAREHOUSE, PURCHASING, ANALYST, SUPPLIER]
 ALL = ("view", "add", "change", "delete")
 EDIT = ("view", "add", "change")
 VIEW = ("view",)
+# The custom per-action permissions of suppliers.PurchaseOrder (suppliers/permissions.py).
+PURCHASE_ORDER_ACTIONS = ("send", "cancel", "receive", "acknowledge")
 DOMAIN_APPS = ("orders", "inventory", "suppliers", "logistics", "analytics", "integrations")
 
 # role -> {"sections": [...], "apps": {app_label: actions}, "models": {"app.model": actions}}
@@ -34,24 +36,27 @@ ROLE_PERMISSIONS: dict[str, dict[str, Any]] = {
     WAREHOUSE: {
         "sections": ["orders", "inventory", "purchasing", "logistics"],
         "apps": {"orders": VIEW, "inventory": EDIT, "suppliers": VIEW, "logistics": EDIT},
-        # receiving purchase orders changes them; fulfilling (pick, ship, deliver) moves sales
-        # orders on without the right to edit, hold or cancel them
-        "models": {"suppliers.purchaseorder": ("view", "change"), "orders.salesorder": ("fulfil",)},
+        # receive purchase orders without sending, cancelling or acknowledging them; fulfil
+        # (pick, ship, deliver) sales orders without the right to edit, hold or cancel them
+        "models": {"suppliers.purchaseorder": ("view", "receive"), "orders.salesorder": ("fulfil",)},
     },
     PURCHASING: {
         "sections": ["inventory", "purchasing", "analytics"],
         "apps": {"suppliers": ALL, "inventory": VIEW, "orders": VIEW, "analytics": VIEW},
-        # the rates the planner compares offers in other currencies with
-        "models": {"core.exchangerate": EDIT},
+        "models": {
+            "suppliers.purchaseorder": PURCHASE_ORDER_ACTIONS,
+            # the rates the planner compares offers in other currencies with
+            "core.exchangerate": EDIT,
+        },
     },
     ANALYST: {
         "sections": ["orders", "inventory", "purchasing", "logistics", "analytics", "integrations"],
         "apps": dict.fromkeys(DOMAIN_APPS, VIEW),
     },
     SUPPLIER: {
-        # Object-level checks limit them to their own supplier's purchase orders.
+        # Object-level checks limit them to their own supplier's purchase orders (never drafts).
         "sections": ["purchasing"],
-        "models": {"suppliers.purchaseorder": ("view", "change")},
+        "models": {"suppliers.purchaseorder": ("view", "acknowledge")},
     },
 }
 

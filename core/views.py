@@ -11,6 +11,7 @@ from core import health as health_checks
 from core.selectors import dashboard_summary
 
 
+@require_GET
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "core/dashboard.html", {"summary": dashboard_summary(user=request.user)})

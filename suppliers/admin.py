@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import DomainError
+from suppliers import permissions as po_permissions
 from suppliers import services
 from suppliers.models import (
     GoodsReceipt,
@@ -151,15 +152,25 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
         if count:
             self.message_user(request, done % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description=_("Approve and send to the supplier"), permissions=["change"])
+    # Each action needs its own permission (suppliers/permissions.py), as in the portal and API.
+    def has_send_permission(self, request: Any) -> bool:
+        return request.user.has_perm(po_permissions.SEND)
+
+    def has_acknowledge_permission(self, request: Any) -> bool:
+        return request.user.has_perm(po_permissions.ACKNOWLEDGE)
+
+    def has_cancel_permission(self, request: Any) -> bool:
+        return request.user.has_perm(po_permissions.CANCEL)
+
+    @admin.action(description=_("Approve and send to the supplier"), permissions=["send"])
     def approve_and_send(self, request: Any, queryset: Any) -> None:
         self._each(request, queryset, services.purchase_order_send, _("%(count)s purchase order(s) sent."))
 
-    @admin.action(description=_("Mark acknowledged by the supplier"), permissions=["change"])
+    @admin.action(description=_("Mark acknowledged by the supplier"), permissions=["acknowledge"])
     def acknowledge(self, request: Any, queryset: Any) -> None:
         self._each(request, queryset, services.purchase_order_acknowledge, _("%(count)s acknowledged."))
 
-    @admin.action(description=_("Close (short-close what is missing)"), permissions=["change"])
+    @admin.action(description=_("Close (short-close what is missing)"), permissions=["cancel"])
     def close(self, request: Any, queryset: Any) -> None:
         self._each(request, queryset, services.purchase_order_close, _("%(count)s closed."))
 

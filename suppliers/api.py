@@ -22,6 +22,7 @@ from inventory.models import Warehouse
 from inventory.serializers import FieldErrorsMixin
 from suppliers import selectors, services
 from suppliers.models import PurchaseOrder, PurchaseOrderLine, Supplier
+from suppliers.permissions import API_ACTIONS
 from suppliers.serializers import (
     AcknowledgeSerializer,
     CancelSerializer,
@@ -43,13 +44,17 @@ class SupplierScopedPermissions(ModelPermissions):
 
 
 class PurchaseOrderPermissions(ModelPermissions):
-    """Model permissions; the actions on an existing order (send, receive…) need `change`."""
+    """Model permissions for list, read and create; every action on an existing order needs its
+    own permission (suppliers.permissions.API_ACTIONS) — an action without one is refused."""
+
+    STANDARD_ACTIONS = frozenset({"list", "retrieve", "create", "metadata", None})
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if getattr(view, "action", None) in ("send", "cancel", "receive", "acknowledge"):
-            return bool(request.user and request.user.is_authenticated
-                        and request.user.has_perm("suppliers.change_purchaseorder"))
-        return super().has_permission(request, view)
+        action = getattr(view, "action", None)
+        if action in self.STANDARD_ACTIONS:
+            return super().has_permission(request, view)
+        needed = API_ACTIONS.get(action)
+        return bool(needed and request.user and request.user.is_authenticated and request.user.has_perm(needed))
 
 
 class StaffOnly(permissions.BasePermission):

@@ -260,6 +260,13 @@ class PurchaseOrder(models.Model):
         verbose_name = _("purchase order")
         verbose_name_plural = _("purchase orders")
         ordering = ["-created_at", "-id"]
+        # One right per consequential action (suppliers/permissions.py says which view needs which).
+        permissions = [
+            ("send_purchaseorder", _("Can approve purchase orders and send them to the supplier")),
+            ("cancel_purchaseorder", _("Can cancel and close purchase orders")),
+            ("receive_purchaseorder", _("Can receive goods against purchase orders")),
+            ("acknowledge_purchaseorder", _("Can acknowledge purchase orders and confirm delivery dates")),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="purchaseorder_total_nonnegative"),
         ]

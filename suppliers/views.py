@@ -29,6 +29,7 @@ from core.models import JobRun
 from core.pagination import PAGE_SIZES, page_size_from, peek_page
 from core.permissions import portal_view
 from suppliers import jobs, scorecards, selectors, services
+from suppliers import permissions as po_permissions
 from suppliers.filters import PurchaseOrderFilter
 from suppliers.forms import (
     ConfirmDatesForm,
@@ -186,17 +187,22 @@ def _detail_or_404(request: HttpRequest, pk: int) -> Any:
 def purchase_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     po = _detail_or_404(request, pk)
     is_supplier = selectors.is_supplier_user(request.user)
-    can_change = request.user.has_perm("suppliers.change_purchaseorder")
+
+    def staff_may(perm: str) -> bool:
+        # Supplier logins only acknowledge; staff see each button their own permission allows.
+        return not is_supplier and request.user.has_perm(perm)
+
+    may_acknowledge = request.user.has_perm(po_permissions.ACKNOWLEDGE)
     lines = list(po.lines.all())
     return render(request, "suppliers/purchaseorder_detail.html", {
         "po": po, "lines": lines, "is_supplier": is_supplier,
-        "can_send": not is_supplier and can_change and can_transition(po.status, PurchaseOrderStatus.SENT),
-        "can_cancel": not is_supplier and can_change and can_transition(po.status, PurchaseOrderStatus.CANCELLED),
-        "can_close": not is_supplier and can_change and can_transition(po.status, PurchaseOrderStatus.CLOSED),
-        "can_receive": not is_supplier and can_change and po.status in RECEIVABLE_STATUSES,
-        "can_email": not is_supplier and can_change and po.status in RECEIVABLE_STATUSES,
-        "can_acknowledge": can_change and po.status in ACKNOWLEDGEABLE_STATUSES,
-        "can_confirm_dates": can_change and po.status in DATE_CONFIRMABLE_STATUSES,
+        "can_send": staff_may(po_permissions.SEND) and can_transition(po.status, PurchaseOrderStatus.SENT),
+        "can_cancel": staff_may(po_permissions.CANCEL) and can_transition(po.status, PurchaseOrderStatus.CANCELLED),
+        "can_close": staff_may(po_permissions.CANCEL) and can_transition(po.status, PurchaseOrderStatus.CLOSED),
+        "can_receive": staff_may(po_permissions.RECEIVE) and po.status in RECEIVABLE_STATUSES,
+        "can_email": staff_may(po_permissions.SEND) and po.status in RECEIVABLE_STATUSES,
+        "can_acknowledge": may_acknowledge and po.status in ACKNOWLEDGEABLE_STATUSES,
+        "can_confirm_dates": may_acknowledge and po.status in DATE_CONFIRMABLE_STATUSES,
         "dates_form": ConfirmDatesForm(lines=lines),
         "reason_form": ReasonForm(),
     })
@@ -242,15 +248,15 @@ def purchase_order_create(request: HttpRequest) -> HttpResponse:
     return render(request, "suppliers/purchaseorder_form.html", {"form": form, "formset": formset})
 
 
-_ACTIONS = {"send", "cancel", "close", "email"}
-
-
 @require_POST
-@portal_view("purchasing", "suppliers.change_purchaseorder")
+@portal_view("purchasing", po_permissions.VIEW)
 @staff_only
 def purchase_order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    if action not in _ACTIONS:
+    """Send (approve), e-mail again, cancel or close: each needs its own permission."""
+    if action not in po_permissions.PORTAL_ACTIONS:
         raise Http404
+    if not request.user.has_perm(po_permissions.PORTAL_ACTIONS[action]):
+        raise PermissionDenied
     po = _detail_or_404(request, pk)
     try:
         if action == "send":
@@ -274,7 +280,7 @@ def purchase_order_action(request: HttpRequest, pk: int, action: str) -> HttpRes
     return redirect("suppliers:purchase_order_detail", pk=po.pk)
 
 
-@portal_view("purchasing", "suppliers.change_purchaseorder")
+@portal_view("purchasing", po_permissions.RECEIVE)
 @staff_only
 def purchase_order_receive(request: HttpRequest, pk: int) -> HttpResponse:
     po = _detail_or_404(request, pk)
@@ -299,7 +305,7 @@ def purchase_order_receive(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@portal_view("purchasing", "suppliers.change_purchaseorder")
+@portal_view("purchasing", po_permissions.ACKNOWLEDGE)
 def purchase_order_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     """Acknowledge (when still `sent`) and/or confirm delivery dates per line."""
     po = _detail_or_404(request, pk)
@@ -330,13 +336,14 @@ def _latest_run() -> JobRun | None:
 def suggestion_list(request: HttpRequest) -> HttpResponse:
     return render(request, "suppliers/suggestion_list.html", {
         "drafts": selectors.open_suggestions(), "run": _latest_run(),
-        "can_approve": request.user.has_perm("suppliers.change_purchaseorder"),
-        "can_run": request.user.has_perm("suppliers.add_purchaseorder"),
+        "can_approve": request.user.has_perm(po_permissions.SEND),
+        "can_edit": request.user.has_perm(po_permissions.EDIT_DRAFT),
+        "can_run": request.user.has_perm(po_permissions.CREATE),
     })
 
 
 @require_POST
-@portal_view("purchasing", "suppliers.change_purchaseorder")
+@portal_view("purchasing", po_permissions.SEND)
 @staff_only
 def suggestion_approve(request: HttpRequest) -> HttpResponse:
     ids = [int(value) for value in request.POST.getlist("purchase_order") if value.isdigit()]
@@ -356,7 +363,7 @@ def suggestion_approve(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@portal_view("purchasing", "suppliers.change_purchaseorder")
+@portal_view("purchasing", po_permissions.EDIT_DRAFT)
 @staff_only
 def suggestion_line_quantity(request: HttpRequest, pk: int) -> HttpResponse:
     line = get_object_or_404(PurchaseOrderLine, pk=pk)
@@ -374,7 +381,7 @@ def suggestion_line_quantity(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@portal_view("purchasing", "suppliers.add_purchaseorder")
+@portal_view("purchasing", po_permissions.CREATE)
 @staff_only
 def replenishment_run(request: HttpRequest) -> HttpResponse:
     run = jobs.request_manual_run(user=request.user)

@@ -80,10 +80,10 @@ def test_analyst_is_read_only_everywhere(analyst_user):
     assert model_actions <= {"view"}
 
 
-def test_supplier_may_only_view_and_change_purchase_orders(supplier_user):
+def test_supplier_may_only_view_and_acknowledge_purchase_orders(supplier_user):
     model_permissions = {perm for perm in supplier_user.get_all_permissions() if not perm.startswith("core.access_")}
 
-    assert model_permissions <= {"suppliers.view_purchaseorder", "suppliers.change_purchaseorder"}
+    assert model_permissions == {"suppliers.view_purchaseorder", "suppliers.acknowledge_purchaseorder"}
 
 
 def test_superuser_sees_every_section_and_the_admin_link(admin_client):

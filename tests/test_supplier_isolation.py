@@ -7,16 +7,13 @@ without touching this test.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from inventory.tests.factories import ProductFactory, WarehouseFactory
 from suppliers import services
 from suppliers.models import PurchaseOrder, PurchaseOrderEvent
 from suppliers.tests.factories import SupplierFactory, offer, sent_order
+from tests.url_discovery import path_for, routes
 
 pytestmark = pytest.mark.django_db
 
@@ -28,30 +25,6 @@ ALLOWED_WITHOUT_IDS = {
     "purchase-order-list", "supplier-list", "api-root",
 }
 REFUSED = {403, 404, 405}
-
-
-def _routes(resolver: URLResolver | None = None, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, list[str]]]:
-    """(url name, regex of the whole path, names of its parameters) for every route."""
-    resolver = resolver or get_resolver()
-    for entry in resolver.url_patterns:
-        regex = prefix + str(entry.pattern.regex.pattern).lstrip("^").rstrip("$").replace("\\Z", "")
-        if isinstance(entry, URLResolver):
-            child_namespace = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _routes(entry, regex, child_namespace)
-        elif isinstance(entry, URLPattern):
-            params = list(entry.pattern.regex.groupindex)
-            yield f"{namespace}{entry.name}" if entry.name else regex, regex, params
-
-
-def _path_for(regex: str, params: list[str], value: str) -> str | None:
-    """Fill every named group with `value`; None for routes we cannot build (format suffixes…)."""
-    path = regex
-    for name in params:
-        path = re.sub(rf"\(\?P<{re.escape(name)}>[^)]*\)", value, path)
-    path = path.replace("\\.", ".").replace("\\-", "-")
-    if any(ch in path for ch in "()[]*+?|\\"):
-        return None
-    return "/" + path
 
 
 @pytest.fixture
@@ -79,11 +52,11 @@ def test_a_supplier_login_never_reaches_another_suppliers_data_on_any_route(worl
     # happens to equal one of our own ids, where a 200 would be right).
     ours = {world["my_po"].pk, world["mine"].pk}
     values = [str(pk) for pk in dict.fromkeys([their_po.pk, world["theirs"].pk]) if pk not in ours]
-    for name, regex, params in _routes():
+    for name, regex, params in routes():
         if name == "logout" or regex.startswith("accounts/reset/"):
             continue  # logout ends the session; a reset link with a made-up token is just "invalid"
         for value in values if params else values[:1]:
-            path = _path_for(regex, params, value)
+            path = path_for(regex, params, value)
             if path is None or path in ("/admin/login/", "/admin/logout/"):
                 continue
             if path.startswith("/admin/"):
@@ -115,8 +88,8 @@ def test_a_supplier_login_sees_its_own_purchase_order(world):
     # the same discovery with its own id reaches its own order (the test above is not vacuous)
     client, my_po = world["client"], world["my_po"]
     detail = [
-        _path_for(regex, params, str(my_po.pk))
-        for name, regex, params in _routes()
+        path_for(regex, params, str(my_po.pk))
+        for name, regex, params in routes()
         if name in {"suppliers:purchase_order_detail", "purchase-order-detail"}
     ]
 
