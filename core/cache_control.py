@@ -1,0 +1,34 @@
+"""Personal data is never stored by browsers or shared caches: one rule, for every response.
+
+A response gets `Cache-Control: no-store, private` when it went to a signed-in user (every
+portal and admin page, exports, session API calls) or its path is an API or tracking path
+(token clients; the public tracking page shows a customer's address and order). A view that set
+Cache-Control itself has decided (e.g. opted into caching, or `never_cache`) and is left alone.
+Static files never reach this middleware (WhiteNoise answers them first); /healthz sets its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+NO_STORE = "no-store, private"
+# Paths whose answers carry personal data whoever asks (API tokens are not sessions).
+PERSONAL_PATH_PREFIXES = ("/api/", "/track/")
+
+
+def carries_personal_data(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)  # absent when an earlier middleware answered
+    return bool(user is not None and user.is_authenticated) or request.path.startswith(PERSONAL_PATH_PREFIXES)
+
+
+class NoStoreMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control") and carries_personal_data(request):
+            response["Cache-Control"] = NO_STORE
+        return response
