@@ -17,8 +17,11 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+
+from core.middleware import database_error_response
 
 LAST_ACTIVITY_KEY = "scoms_last_activity"
 ACTIVITY_RESOLUTION_SECONDS = 60
@@ -31,11 +34,21 @@ class IdleSessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
-            now = int(time.time())
-            last = request.session.get(LAST_ACTIVITY_KEY)
-            if isinstance(last, int) and now - last > settings.SESSION_IDLE_TIMEOUT:
-                logout(request)  # flushes the session; the view sees an anonymous user
-            elif not isinstance(last, int) or now - last >= ACTIVITY_RESOLUTION_SECONDS:
-                request.session[LAST_ACTIVITY_KEY] = now
+        try:
+            self.check_idle(request)
+        except (OperationalError, InterfaceError) as exc:
+            # Loading the session needs the database; outside the view, DatabaseUnavailableMiddleware
+            # would not see the error, so answer its 503 here rather than a 500.
+            return database_error_response(request, exc)
         return self.get_response(request)
+
+    @staticmethod
+    def check_idle(request: HttpRequest) -> None:
+        if not request.COOKIES.get(settings.SESSION_COOKIE_NAME) or SESSION_KEY not in request.session:
+            return  # no signed-in session (API tokens, anonymous visitors): nothing to load or time
+        now = int(time.time())
+        last = request.session.get(LAST_ACTIVITY_KEY)
+        if isinstance(last, int) and now - last > settings.SESSION_IDLE_TIMEOUT:
+            logout(request)  # flushes the session; the view sees an anonymous user
+        elif not isinstance(last, int) or now - last >= ACTIVITY_RESOLUTION_SECONDS:
+            request.session[LAST_ACTIVITY_KEY] = now
