@@ -1,9 +1,13 @@
 """Shared helpers for the benchmarks: the BENCH line, timing, percentiles, the benchmark
 database, parallel clients (processes or threads) and a throw-away gunicorn.
 
-Benchmarks never touch the configured database or the test database: `setup_django(suffix)`
-points Django at `<configured name>_<suffix>` on the same server (created and migrated when
-needed; BENCH_DATABASE_URL overrides), with the settings of bench/_settings.py.
+Benchmarks never touch the configured database or the test database: `setup_django(name)`
+points Django at `<configured name>_<name>` on the same server (created and migrated when
+needed; BENCH_DATABASE_URL overrides), with the settings of bench/_settings.py. Each benchmark
+owns its database: creating it marks it with the benchmark's name (COMMENT ON DATABASE), and a
+database that exists without that mark is refused (BenchDatabaseRefused) — it may hold another
+benchmark's rows, which would skew or break this one. BENCH_CLAIM_DATABASE=1 marks an existing
+database as the running benchmark's instead (e.g. to reuse a dataset that predates the marks).
 """
 
 from __future__ import annotations
@@ -121,7 +125,7 @@ def configured_database_url() -> str:
     return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
-def bench_database_url(suffix: str = "bench") -> str:
+def bench_database_url(suffix: str) -> str:
     """The benchmark database on the configured server: `<name>_<suffix>`."""
     if os.environ.get("BENCH_DATABASE_URL"):
         return os.environ["BENCH_DATABASE_URL"]
@@ -168,11 +172,74 @@ def ensure_database(url: str) -> bool:
         return True
 
 
-def setup_django(suffix: str = "bench", *, migrate: bool = True) -> str:
-    """Point this process (and its children) at the benchmark database; set Django up."""
-    url = bench_database_url(suffix)
+MARK_PREFIX = "scoms benchmark database of "
+
+
+class BenchDatabaseRefused(RuntimeError):
+    """The benchmark database exists but was not prepared by this benchmark."""
+
+
+def database_mark(url: str) -> str | None:
+    """The benchmark name a database is marked with; None when unmarked or missing."""
+    import psycopg
+
+    info = psycopg_conninfo(url)
+    with psycopg.connect(**{**info, "dbname": "postgres"}, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [info["dbname"]]
+        ).fetchone()
+    comment = row[0] if row else None
+    return comment[len(MARK_PREFIX):] if comment and comment.startswith(MARK_PREFIX) else None
+
+
+def mark_database(url: str, owner: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    info = psycopg_conninfo(url)
+    with psycopg.connect(**{**info, "dbname": "postgres"}, autocommit=True) as conn:
+        conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+            sql.Identifier(info["dbname"]), sql.Literal(MARK_PREFIX + owner)))
+
+
+def claim_database(url: str, owner: str) -> None:
+    """Create the benchmark database marked as `owner`'s, or check that it is `owner`'s.
+
+    Raises BenchDatabaseRefused for a database that exists without `owner`'s mark (unless
+    BENCH_CLAIM_DATABASE=1, which marks it): nothing has been written to it then.
+    """
+    name = psycopg_conninfo(url)["dbname"]
     if ensure_database(url):
-        log(f"created benchmark database {psycopg_conninfo(url)['dbname']}")
+        mark_database(url, owner)
+        log(f"created benchmark database {name} for {owner}")
+        return
+    mark = database_mark(url)
+    if mark == owner:
+        return
+    if os.environ.get("BENCH_CLAIM_DATABASE") == "1":
+        mark_database(url, owner)
+        log(f"database {name} (marked {mark or 'by nobody'}) is now marked as {owner}'s (BENCH_CLAIM_DATABASE=1)")
+        return
+    found = f"prepared by the benchmark {mark!r}" if mark else "not prepared by any benchmark (no mark)"
+    raise BenchDatabaseRefused(
+        f"refusing to run {owner} on database {name}: it exists but was {found}, so it may hold rows that "
+        f"would skew or break {owner}. Drop it (dropdb {name}) and {owner} creates its own afresh, or set "
+        f"BENCH_CLAIM_DATABASE=1 if you know it holds only {owner}'s data."
+    )
+
+
+def setup_django(name: str, *, migrate: bool = True) -> str:
+    """Point this process (and its children) at benchmark `name`'s own database; set Django up.
+
+    Once per process: Django cannot be pointed at another database after setup, so every
+    benchmark runs in a process of its own (bench/__main__.py).
+    """
+    from django.conf import settings
+
+    if settings.configured:
+        raise RuntimeError(f"Django is already set up in this process; run {name} in a process of its own")
+    url = bench_database_url(name)
+    claim_database(url, name)
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench._settings"
     os.environ.setdefault("DB_CONN_MAX_AGE", "600")

@@ -26,7 +26,7 @@ from bench._util import CpuMeter, bench_line, connect, flag, log, percentile, ru
 
 NAME = "hot_sku"
 HOT_SKU = "BENCH-HOT"
-WARM_SKU = "BENCH-0000"  # from order_intake's data, with plenty of stock
+WARM_SKU = "BENCH-0000"  # from order_intake's data set (prepare_data), with plenty of stock
 MAX_WAIT_MS = 2000
 
 
@@ -40,7 +40,7 @@ def prepare(stock: int) -> int:
     from inventory import services
     from inventory.models import Product, StockLevel
 
-    prepare_data()  # channel, warehouses, customers (shared with order_intake)
+    prepare_data()  # order_intake's data set, in hot_sku's own database: channel, warehouses, customers
     reset_orders()
     from inventory.models import Warehouse
 
@@ -209,7 +209,7 @@ def main(argv: list[str]) -> int:
     clients = int(flag(argv, "clients", "64"))
     stock = int(flag(argv, "stock", "1000"))
     rounds = max(1, int(flag(argv, "rounds", "2")))
-    setup_django("bench")
+    setup_django(NAME)
     from bench.order_intake import invariant_violations, reset_orders
 
     level_id = prepare(stock)

@@ -455,7 +455,7 @@ def main(argv: list[str]) -> int:
     workers = int(flag(argv, "workers", "4"))
     processes = "--threads" not in argv
     only = [kind for kind in ("raw", "service", "api") if kind in (flag(argv, "only", "raw,service,api") or "").split(",")]
-    setup_django("bench")
+    setup_django(NAME)
     prepare_data()
     if "api" in only and not api_available():
         log("orders.api does not exist yet: API phase skipped")

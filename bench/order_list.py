@@ -1,6 +1,6 @@
 """order_list: the orders portal on a million orders.
 
-Its own database (`<configured name>_scale`), filled once by `seed_scale --orders 1000000`
+Its own database (`<configured name>_order_list`), filled once by `seed_scale --orders 1000000`
 (the time it took is printed; later runs reuse the data). Then, in this process, Django's test
 Client (a logged-in Operations user, DEBUG off) requests each page 5 times to warm up and 50
 times timed — server time: middleware, view, queries, template:
@@ -145,7 +145,7 @@ def time_raw(statements: list[str], requests: int) -> list[float]:
 def main(argv: list[str]) -> int:
     wanted = int(flag(argv, "orders", "1000000"))
     requests = int(flag(argv, "requests", "50"))
-    setup_django("scale")
+    setup_django(NAME)
     orders, seed_seconds = ensure_orders(wanted)
     if seed_seconds is not None:
         log(f"seed_scale took {seed_seconds:.0f} s")

@@ -48,7 +48,7 @@ from bench._util import (
     Stopwatch,
     bench_database_url,
     bench_line,
-    ensure_database,
+    claim_database,
     flag,
     log,
     psycopg_conninfo,
@@ -559,7 +559,7 @@ def main(argv: list[str]) -> int:
     keep = "--keep" in argv
     profile = "--profile" in argv
     url = bench_database_url(NAME)
-    ensure_database(url)
+    claim_database(url, NAME)  # before the `finally` below may drop it: never another benchmark's
     try:
         return _run(products=products, profile=profile)
     finally:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -162,3 +163,25 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"1 {self.currency} = {self.rate} ({self.valid_from})"
+
+
+class Document(models.Model):
+    """A rendered document (a PDF), cached under the SHA-256 of what it was rendered from.
+
+    Rendering happens in a Celery worker (core.documents): a row without `content` has been
+    requested and is being rendered. Same source, same key: a document is rendered once and
+    served as often as asked; a changed source has another key.
+    """
+
+    key = models.CharField(_("content hash"), max_length=64, unique=True)
+    content_type = models.CharField(_("content type"), max_length=100, default="application/pdf")
+    content = models.BinaryField(_("content"), null=True, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    rendered_at = models.DateTimeField(_("rendered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+
+    def __str__(self) -> str:
+        return self.key

@@ -324,5 +324,4 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     response = render(request, "orders/track.html", {"tracking": view})
     response["X-Robots-Tag"] = "noindex"
-    response["Cache-Control"] = "no-store"
     return response

@@ -74,6 +74,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idle browser sessions end (SESSION_IDLE_TIMEOUT); personal data is sent no-store, private.
+    "core.sessions.IdleSessionTimeoutMiddleware",
+    "core.cache_control.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -238,6 +241,11 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # count the address the outermost trusted proxy saw, not one the client made up (core.client_ip).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
+# A browser session ends after this many seconds without a request (core.sessions), besides
+# SESSION_COOKIE_AGE (Django's default, 14 days) from log-in.
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 8 * 3600)
+# Password reset e-mails asked for per client address, and per e-mail address, per hour (core.accounts).
+PASSWORD_RESET_RATE_LIMIT = env_int("PASSWORD_RESET_RATE_LIMIT", 5)
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

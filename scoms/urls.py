@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core import accounts
 from core import views as core_views
 from orders import views as orders_views
 
@@ -11,6 +12,7 @@ handler500 = "core.views.server_error"
 
 urlpatterns = [
     path("", include("core.urls")),
+    path("accounts/password_reset/", accounts.password_reset, name="password_reset"),  # rate-limited
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),

@@ -1,4 +1,4 @@
-"""Thin Celery tasks for purchasing: the replenishment job and e-mailing purchase orders."""
+"""Thin Celery tasks for purchasing: the replenishment job, rendering and e-mailing purchase orders."""
 
 from __future__ import annotations
 
@@ -42,3 +42,15 @@ def email_purchase_order_task(purchase_order_id: int) -> bool:
     if purchase_order is None:
         return False
     return email_purchase_order(purchase_order=purchase_order)
+
+
+@outbox_task(name="suppliers.tasks.render_purchase_order_pdf_task", ignore_result=True)
+def render_purchase_order_pdf_task(purchase_order_id: int, language: str) -> bool:
+    """Render a PO's PDF into the document cache (asked for by the portal's PDF view)."""
+    from suppliers.documents import purchase_order_pdf
+
+    purchase_order = PurchaseOrder.objects.select_related("supplier", "warehouse").filter(pk=purchase_order_id).first()
+    if purchase_order is None:
+        return False
+    purchase_order_pdf(purchase_order=purchase_order, language=language)
+    return True

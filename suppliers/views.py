@@ -208,13 +208,25 @@ def purchase_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
+PDF_RETRY_AFTER_SECONDS = 2
+
+
 @require_GET
 @portal_view("purchasing", "suppliers.view_purchaseorder")
 def purchase_order_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    from suppliers.documents import render_purchase_order_pdf
+    """The cached PDF, or 202 "being prepared" (the page reloads itself) while a worker renders
+    it: a web worker never spends seconds in WeasyPrint (suppliers.documents)."""
+    from suppliers.documents import purchase_order_pdf_or_request
 
     po = _detail_or_404(request, pk)
-    response = HttpResponse(render_purchase_order_pdf(po), content_type="application/pdf")
+    pdf = purchase_order_pdf_or_request(purchase_order=po, language=request.LANGUAGE_CODE)
+    if pdf is None:
+        response = render(request, "suppliers/purchaseorder_pdf_pending.html",
+                          {"po": po, "is_supplier": selectors.is_supplier_user(request.user),
+                           "retry_after": PDF_RETRY_AFTER_SECONDS}, status=202)
+        response["Retry-After"] = str(PDF_RETRY_AFTER_SECONDS)
+        return response
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{po.number}.pdf"'
     return response
 

@@ -124,7 +124,9 @@ def table_counts() -> dict[str, int]:
     return {model._meta.label: model.objects.count() for model in models}
 
 
-def test_seed_demo_builds_a_consistent_history_and_is_idempotent():
+def test_seed_demo_builds_a_consistent_history_and_is_idempotent(settings):
+    # given DEBUG, as `python3 -m scoms run` sets it (without DEBUG seed_demo wants --force)
+    settings.DEBUG = True
     # when the demo is seeded twice
     out = io.StringIO()
     call_command("seed_demo", stdout=out)

@@ -551,7 +551,7 @@ def test_tracking_page_needs_no_login_and_shows_no_personal_data(client, stock):
     assert "Shipped" in content
     for private in ("Ada Li", "secret.person", "example.com", "1 Main St", "200000", "555"):
         assert private not in content
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "no-store, private"
 
 
 def test_tracking_page_for_an_unknown_token_is_404(client, db):

@@ -1,0 +1,5 @@
+from tests.benchprobe import probe
+
+
+def main(argv: list[str]) -> int:
+    return probe("probe_two")
