@@ -5,8 +5,8 @@ Every request passes `InputGuardMiddleware` (near the top of settings.MIDDLEWARE
 
 - text PostgreSQL cannot store or that is not text at all: a NUL character, bytes that are not
   valid UTF-8 (or the declared charset), a lone UTF-16 surrogate — in the path, the query string,
-  header values (cookies, Authorization, Idempotency-Key…), form fields and uploaded file names,
-  and JSON bodies (raw, or escaped as `\\u0000` / `\\ud800`);
+  header values (cookies, Authorization, Idempotency-Key…), form fields (names and values), and
+  JSON bodies (raw, or escaped as `\\u0000` / `\\ud800`);
 - JSON nested deeper than `MAX_JSON_DEPTH` levels, before anything parses it (Python's parser
   recurses once per level and ends in RecursionError);
 - a body over DATA_UPLOAD_MAX_MEMORY_SIZE, refused from its Content-Length without reading it
@@ -245,7 +245,7 @@ def _check_body(request: HttpRequest) -> None:
 
 
 def _check_multipart(request: HttpRequest, *, keep_raw: bool) -> None:
-    """Field values and file names of a multipart POST.
+    """Field names and values of a multipart POST.
 
     A body within DATA_UPLOAD_MAX_MEMORY_SIZE is read first, so Django parses a copy and the raw
     body stays readable (DRF then answers 415 for a form sent to the JSON-only API). A larger one
@@ -258,8 +258,8 @@ def _check_multipart(request: HttpRequest, *, keep_raw: bool) -> None:
         if keep_raw:
             request.body  # noqa: B018 — cached on the request; request.POST is parsed from the copy
         _check_values(request.POST.lists(), where="form")
-        for name, files in request.FILES.lists():
-            _check_values([(name, [uploaded.name or "" for uploaded in files])], where="form")
+        # File names need no check: Django drops their non-printable characters (NUL too).
+        _check_values(((name, ()) for name in request.FILES), where="form")
     except RequestDataTooBig:
         raise _body_too_large() from None
     except (TooManyFieldsSent, TooManyFilesSent) as exc:

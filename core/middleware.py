@@ -103,6 +103,9 @@ def error_response(
             {"status": status, "title": _status_phrase(status), "detail": detail}
         )
         response = HttpResponse(page, status=status)
+        # Answered before the CSP and frame middlewares when the input guard refuses a request.
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'self'; frame-ancestors 'none'"
+        response["X-Frame-Options"] = "DENY"
     response["Cache-Control"] = "no-store"
     return response
 
