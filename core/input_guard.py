@@ -37,11 +37,21 @@ from core.middleware import error_response
 # Deeper than any payload of ours (an order is 3 levels), far below Python's recursion limit.
 MAX_JSON_DEPTH = 64
 
-# A JSON string literal (the standard unrolled loop: linear, no backtracking) and one escape in it.
+# A JSON string literal (the standard unrolled loop: linear, no backtracking).
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\[\s\S][^"\\]*)*"')
-_JSON_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|[\s\S])")
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_DEPTH_CHUNK = 256
+# A \u escape that decodes to NUL or to half of a surrogate pair: only these need a closer look.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+# Every escape that decodes to good text: a surrogate pair, any other \u escape, \n, \\, …
+# Matched from each backslash left to right, so an escaped backslash is consumed as a whole.
+_GOOD_ESCAPE = re.compile(
+    r"\\(?:u(?:[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    r"|(?!0000|[dD][89a-fA-F])[0-9a-fA-F]{4})|[^u])"
+)
+# Brackets (as ( and )) and quotes only: other ASCII dropped by str.translate, at C speed.
+_BRACKETS_AND_QUOTES = str.maketrans(
+    {"[": "(", "{": "(", "]": ")", "}": ")"} | {chr(code): None for code in range(128) if chr(code) not in '[]{}"'}
+)
+_NOT_PARENTHESIS = re.compile(r"[^()]+")
 
 
 class InputRejected(Exception):
@@ -125,55 +135,52 @@ def check_urlencoded(raw: bytes, *, encoding: str, where: str) -> None:
 def json_escape_problem(text: str) -> str | None:
     """Why the `\\u` escapes in JSON `text` would decode to bad text: NUL or a lone surrogate.
 
-    Escapes are read from each string literal's start, so `"\\\\u0000"` (an escaped backslash
-    followed by the letters u0000) is fine. A high surrogate escape must be followed at once by
-    a low one; a low one must follow a high one.
+    Escapes are read from each backslash left to right, so `"\\\\u0000"` (an escaped backslash
+    and then the letters u0000) is fine. A high surrogate escape must be followed at once by a
+    low one. Only regular expressions run over the text: a 5 MB body costs milliseconds.
     """
-    if "\\u" not in text:
+    if not _SUSPECT_ESCAPE.search(text):
         return None
-    for literal_match in _JSON_STRING.finditer(text):
-        literal = literal_match.group()
-        if "\\u" not in literal:
-            continue
-        high_ends_at = None  # where the last unpaired high surrogate escape ended
-        for escape in _JSON_ESCAPE.finditer(literal):
-            digits = escape.group(1)
-            unit = int(digits, 16) if digits else None
-            if high_ends_at is not None:
-                if unit is None or not 0xDC00 <= unit <= 0xDFFF or escape.start() != high_ends_at:
-                    return _("Text may not contain lone surrogate characters.")
-                high_ends_at = None
-            elif unit == 0:
-                return _("Text may not contain NUL characters.")
-            elif unit is not None and 0xD800 <= unit <= 0xDBFF:
-                high_ends_at = escape.end()
-            elif unit is not None and 0xDC00 <= unit <= 0xDFFF:
-                return _("Text may not contain lone surrogate characters.")
-        if high_ends_at is not None:
-            return _("Text may not contain lone surrogate characters.")
-    return None
+    bad = _SUSPECT_ESCAPE.search(_GOOD_ESCAPE.sub("_", text))
+    if bad is None:
+        return None
+    if bad.group() == "\\u0000":
+        return _("Text may not contain NUL characters.")
+    return _("Text may not contain lone surrogate characters.")
 
 
 def json_too_deep(text: str, *, limit: int = MAX_JSON_DEPTH) -> bool:
-    """True when arrays/objects in JSON `text` nest more than `limit` levels (valid or not).
+    """True when arrays/objects in JSON `text` nest more than `limit` levels.
 
-    Brackets inside strings do not count. Chunks that cannot cross the limit are counted with
-    str.count, so a large flat document costs a few C-speed passes.
+    Brackets inside strings do not count. Exact for well-formed JSON; for malformed JSON (the
+    parser refuses it anyway) it may say True a little early, never late.
+
+    Each `replace("()", "")` pass removes the innermost pairs, lowering a balanced document's
+    depth by exactly one and the depth of any text by at most one, so the passes' count plus the
+    depth left is exact for valid JSON and an upper bound otherwise. Two passes take typical
+    documents (arrays of flat objects) down to a handful of brackets before the per-character count.
     """
     if text.count("[") + text.count("{") <= limit:
         return False
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    depth = 0
-    for start in range(0, len(brackets), _DEPTH_CHUNK):
-        chunk = brackets[start : start + _DEPTH_CHUNK]
-        opens = chunk.count("[") + chunk.count("{")
-        if depth + opens <= limit:
-            depth += 2 * opens - len(chunk)
-            continue
-        for char in chunk:
-            depth += 1 if char in "[{" else -1
-            if depth > limit:
-                return True
+    if '\\"' in text:
+        brackets = _JSON_STRING.sub("", text).translate(_BRACKETS_AND_QUOTES)
+    else:  # no escaped quote: every other piece between quotes is a string's content
+        brackets = "".join(text.translate(_BRACKETS_AND_QUOTES).split('"')[0::2])
+    if _NOT_PARENTHESIS.search(brackets):  # non-ASCII (or a quote) outside strings: not JSON
+        brackets = _NOT_PARENTHESIS.sub("", brackets)
+    passes = 0
+    while passes < 2 and "()" in brackets:
+        brackets = brackets.replace("()", "")
+        passes += 1
+    if brackets.count("(") + passes <= limit:
+        return False
+    depth = passes  # each pass found a pair inside the pairs of the pass before
+    if depth > limit:
+        return True
+    for char in brackets:
+        depth += 1 if char == "(" else -1
+        if depth > limit:
+            return True
     return False
 
 

@@ -32,7 +32,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy
 
 from core.exceptions import error_body
 
@@ -168,12 +168,12 @@ class SessionMiddleware(DjangoSessionMiddleware):
 
 # What an /api/ error that did not come out of DRF says, by status (code, detail).
 _API_ERRORS = {
-    400: ("bad_request", gettext_noop("The request is malformed.")),
-    403: ("permission_denied", gettext_noop("You do not have permission to perform this action.")),
-    404: ("not_found", gettext_noop("Not found.")),
-    405: ("method_not_allowed", gettext_noop("This method is not allowed here.")),
-    413: ("too_large", gettext_noop("The request body is too large.")),
-    500: ("server_error", gettext_noop("A server error occurred. It was logged; nothing was half-saved.")),
+    400: ("bad_request", gettext_lazy("The request is malformed.")),
+    403: ("permission_denied", gettext_lazy("You do not have permission to perform this action.")),
+    404: ("not_found", gettext_lazy("Not found.")),
+    405: ("method_not_allowed", gettext_lazy("This method is not allowed here.")),
+    413: ("too_large", gettext_lazy("The request body is too large.")),
+    500: ("server_error", gettext_lazy("A server error occurred. It was logged; nothing was half-saved.")),
 }
 _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Cache-Control")
 
@@ -205,7 +205,7 @@ class ApiErrorShapeMiddleware:
         if code is None or detail is None:
             phrase = _status_phrase(status)
             code, detail = re.sub(r"\W+", "_", phrase.lower()).strip("_"), f"{phrase}."
-        replacement = JsonResponse(error_body(_(detail), code=code), status=status)
+        replacement = JsonResponse(error_body(detail, code=code), status=status)
         for header in _KEPT_HEADERS:
             if header in response:
                 replacement[header] = response[header]

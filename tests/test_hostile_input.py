@@ -23,6 +23,9 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, path
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
@@ -254,6 +257,41 @@ def test_json_escape_check_reads_escapes_from_the_start_of_each_string():
     assert json_escape_problem(r'{"a": "\ud83d\ude00"}') is None  # a surrogate pair (😀)
     assert json_escape_problem(r'{"a": "\ud83d x\ude00"}')  # the pair split apart
     assert json_escape_problem(r'{"a": "\ude00\ud83d"}')  # in the wrong order
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+# Documents with strings full of brackets, quotes and backslashes, nested up to ~12 levels.
+_TRICKY_TEXT = st.text(alphabet='[]{}"\\\\ ab\u00e9', max_size=8)
+_DOCUMENTS = st.recursive(
+    st.none() | st.integers() | _TRICKY_TEXT,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_TRICKY_TEXT, children, max_size=3),
+    max_leaves=40,
+)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(document=_DOCUMENTS, limit=st.integers(min_value=0, max_value=8), ascii_only=st.booleans())
+def test_json_depth_check_is_exact_for_any_valid_document(document, limit, ascii_only):
+    text = json.dumps(document, ensure_ascii=ascii_only)
+
+    assert json_too_deep(text, limit=limit) == (_depth(document) > limit)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(value=st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=12))
+def test_json_escape_check_refuses_exactly_nul_and_lone_surrogates(value):
+    # json.dumps escapes every non-ASCII character, a lone surrogate as \udXXX and NUL as \u0000
+    text = json.dumps({"key": value, value: [value]})
+
+    bad = "\x00" in value or any(0xD800 <= ord(char) <= 0xDFFF for char in value)
+    assert (json_escape_problem(text) is not None) == bad
 
 
 def test_the_api_parser_refuses_deep_json_without_the_middleware(api_client):
