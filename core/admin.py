@@ -10,7 +10,10 @@ from django.db import connection
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
+from core.login import AdminLoginForm
 from core.models import ExchangeRate, IdempotencyRecord, JobRun, OutboxMessage, WorkerHeartbeat
+
+admin.site.login_form = AdminLoginForm
 
 
 class EstimatedCountPaginator(Paginator):

@@ -1,19 +1,35 @@
-"""Shared REST API pieces: permissions, pagination, error format, router registration."""
+"""Shared REST API pieces: permissions, the JSON parser, pagination, the error format, routers.
+
+Every API error is `{"detail", "code", "field"?, "details"?}` (core.exceptions.error_body):
+domain errors as raised, DRF's own (401, 403, 404, 405, 406, 415, 429…) with DRF's code, and
+validation errors naming the first offending field ("lines[0].quantity"; a malformed body is
+"body"). Errors outside DRF get the same shape from core.middleware.ApiErrorShapeMiddleware.
+"""
 
 from __future__ import annotations
 
+import codecs
 import importlib
+import json
+import re
 from collections import OrderedDict
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, permissions
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, parsers, permissions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
-from core.exceptions import DomainError
+from core.exceptions import DomainError, error_body
+from core.input_guard import InputRejected, check_json_text
+
+# PostgreSQL's LIMIT/OFFSET are bigints: a page whose offset does not fit cannot exist.
+_MAX_OFFSET = 2**63 - 1
+_PAGE_NUMBER = re.compile(r"[0-9]{1,19}")
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):
@@ -26,8 +42,40 @@ class ModelPermissions(permissions.DjangoModelPermissions):
     }
 
 
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser (strict: no NaN), refusing JSON nested deeper than MAX_JSON_DEPTH.
+
+    InputGuardMiddleware already refuses such bodies for every request; this keeps the rule for
+    DRF views reached without the middleware (APIRequestFactory) with the same check.
+    """
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+        parser_context = parser_context or {}
+        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            text = codecs.decode(stream.read(), encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise exceptions.ParseError(_("The body is not valid %(encoding)s.") % {"encoding": encoding}) from exc
+        try:
+            check_json_text(text)
+        except InputRejected as rejected:
+            raise exceptions.ParseError(rejected.detail, code=rejected.code) from None
+        try:
+            return json.loads(text, parse_constant=_refuse_constant)
+        except ValueError as exc:
+            raise exceptions.ParseError(str(exc)) from exc
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 class Pagination(PageNumberPagination):
-    """Page-number pagination without COUNT(*): one extra row tells whether a next page exists."""
+    """Page-number pagination without COUNT(*): one extra row tells whether a next page exists.
+
+    `page` must be a whole number from 1 (else 400 naming it); a page whose offset PostgreSQL
+    cannot even express (past 2⁶³ rows) is 404 "Invalid page." like DRF's own pagination.
+    """
 
     page_size_query_param = "page_size"
     max_page_size = 500
@@ -36,15 +84,25 @@ class Pagination(PageNumberPagination):
         page_size = self.get_page_size(request)
         if not page_size:
             return None
-        try:
-            self.page_number = max(1, int(request.query_params.get(self.page_query_param, 1)))
-        except (TypeError, ValueError) as exc:
-            raise exceptions.ValidationError({"page": ["A positive whole number is required."]}) from exc
+        self.page_number = self._page_number(request, page_size)
         offset = (self.page_number - 1) * page_size
         rows = list(queryset[offset : offset + page_size + 1])
         self.has_next = len(rows) > page_size
         self.request = request
         return rows[:page_size]
+
+    def _page_number(self, request: Any, page_size: int) -> int:
+        raw = request.query_params.get(self.page_query_param, "1").strip()
+        if not _PAGE_NUMBER.fullmatch(raw):
+            if raw.isascii() and raw.isdigit():  # only too many digits
+                raise exceptions.NotFound(self.invalid_page_message)
+            raise exceptions.ValidationError({self.page_query_param: [_("A positive whole number is required.")]})
+        number = int(raw)
+        if number < 1:
+            raise exceptions.ValidationError({self.page_query_param: [_("A positive whole number is required.")]})
+        if (number - 1) * page_size + page_size + 1 > _MAX_OFFSET:
+            raise exceptions.NotFound(self.invalid_page_message)
+        return number
 
     def get_next_link(self) -> str | None:
         if not self.has_next:
@@ -83,8 +141,44 @@ class Pagination(PageNumberPagination):
         }
 
 
+def _first_error(detail: Any, path: str = "") -> tuple[str, str, str]:
+    """(field path like "lines[0].quantity", message, code) of the first error in DRF's tree."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if key in ("non_field_errors", api_settings.NON_FIELD_ERRORS_KEY):
+                sub = path
+            elif isinstance(key, int):
+                sub = f"{path}[{key}]"
+            else:
+                sub = f"{path}.{key}" if path else str(key)
+            if value:
+                return _first_error(value, sub)
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if isinstance(value, dict | list):
+                if value:
+                    return _first_error(value, f"{path}[{index}]")
+            else:
+                return path, str(value), getattr(value, "code", "invalid") or "invalid"
+    elif detail:
+        return path, str(detail), getattr(detail, "code", "invalid") or "invalid"
+    return path, _("Invalid input."), "invalid"
+
+
+def validation_error_body(exc: exceptions.ValidationError) -> dict[str, Any]:
+    """A ValidationError as the one shape: the first error names its field; `details` has all."""
+    field, message, code = _first_error(exc.detail)
+    return error_body(message, code=code, field=field or "body", details=exc.detail)
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """Domain errors become {"detail", "code", "field"?} with their status; others as DRF does."""
+    """Every error a DRF view raises, as {"detail", "code", "field"?, "details"?} with its status.
+
+    Domain errors as raised; validation errors name the first bad field; a malformed body is a
+    400 on field "body"; DRF's own errors (401, 403, 404, 405, 406, 415, 429) keep their status,
+    headers (WWW-Authenticate, Retry-After) and code. Anything else is left to Django (None):
+    a 500 that handler500 / ApiErrorShapeMiddleware answer in the same shape.
+    """
     from rest_framework.views import exception_handler as drf_exception_handler  # import cycle
 
     if isinstance(exc, DomainError):
@@ -93,7 +187,20 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, exceptions.ParseError):
+        code = str(exc.get_codes())
+        detail = str(exc.detail)
+        if code == exceptions.ParseError.default_code:  # a syntax error: say what was expected
+            code, detail = "invalid", _("The request body is not valid JSON: %(error)s") % {"error": detail}
+        return Response(error_body(detail, code=code, field="body"), status=exc.status_code)
+    if isinstance(exc, exceptions.ValidationError):
+        return Response(validation_error_body(exc), status=exc.status_code)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        response.data = error_body(_first_error(exc.detail)[1], code=code)
+    return response
 
 
 def register_all(router: Any, extra_urls: list) -> None:

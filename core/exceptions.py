@@ -1,8 +1,23 @@
-"""Domain errors raised by services; views and the API turn them into clear 4xx answers."""
+"""Domain errors raised by services; views and the API turn them into clear 4xx answers.
+
+`error_body` is the one error shape every JSON answer uses (API errors, rejected input at the
+edge, 404/500 for API clients): {"detail": human text, "code": machine code, "field"?: where,
+"details"?: more}.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+
+def error_body(detail: Any, *, code: str, field: str | None = None, details: Any = None) -> dict[str, Any]:
+    """The one JSON error shape: `detail` and `code` always, `field` and `details` when known."""
+    body: dict[str, Any] = {"detail": str(detail), "code": code}
+    if field:
+        body["field"] = field
+    if details is not None:
+        body["details"] = details
+    return body
 
 
 class DomainError(Exception):
@@ -18,12 +33,7 @@ class DomainError(Exception):
         self.details = details
 
     def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"detail": self.message, "code": self.code}
-        if self.field:
-            body["field"] = self.field
-        if self.details is not None:
-            body["details"] = self.details
-        return body
+        return error_body(self.message, code=self.code, field=self.field, details=self.details)
 
 
 class ValidationFailed(DomainError):

@@ -75,8 +75,8 @@ def request_fingerprint(request: Any) -> str:
     raw = request.body or b""
     try:
         body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    except (ValueError, UnicodeDecodeError):
-        body = raw  # not JSON: compare the bytes; the view itself will reject the body
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        body = raw  # not JSON (or not JSON we take): compare the bytes; the view will reject it
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.get_full_path().encode(), body):
         digest.update(len(part).to_bytes(8, "big"))

@@ -19,6 +19,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
+from core.input_guard import text_problem
+
 PAGE_SIZES = (25, 50, 100)
 DEFAULT_PAGE_SIZE = 50
 
@@ -79,6 +81,8 @@ def decode_cursor(cursor: str, *, queryset: QuerySet, keys: Sequence[str]) -> li
     for key, value in zip(keys, values, strict=True):
         if value is None or isinstance(value, list | dict):
             return None
+        if isinstance(value, str) and text_problem(value):
+            return None  # NUL or a lone surrogate: PostgreSQL could not compare it
         try:
             converted.append(meta.get_field(key).to_python(value))
         except (ValidationError, ValueError, TypeError):

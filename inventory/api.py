@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -92,7 +91,6 @@ class ProductViewSet(
     queryset = Product.objects.order_by("sku", "id")
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
-    parser_classes = [JSONParser]
     lookup_value_regex = ID_PATTERN
 
     def perform_create(self, serializer: ProductSerializer) -> None:
@@ -142,7 +140,6 @@ class StockAdjustmentView(FieldErrorsMixin, GenericAPIView):
     # ModelPermissions: POST needs inventory.add_stockmovement (the Warehouse role has it).
     queryset = StockMovement.objects.none()
     serializer_class = StockAdjustmentSerializer
-    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="stock_adjustments_create",

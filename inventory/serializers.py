@@ -1,7 +1,7 @@
 """API shapes for products, warehouses, stock levels and stock adjustments.
 
-Also the strict JSON field types and the error flattening the whole API uses (orders imports
-them: inventory is the floor every app may import). Serializers only check the *shape* of
+Also the strict JSON field types the whole API uses (orders imports them: inventory is the
+floor every app may import); the error format is core.api's. Serializers only check the *shape* of
 input; business rules are the services' (their DomainError becomes a 400/409 answer).
 """
 
@@ -14,10 +14,9 @@ from django.db import IntegrityError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import exceptions, serializers
-from rest_framework.settings import api_settings
+from rest_framework import serializers
 
-from core.exceptions import ValidationFailed
+from core.api import exception_handler as api_exception_handler
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from inventory.services import MAX_QUANTITY
 
@@ -77,51 +76,12 @@ class MoneyField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
-# --- errors: one field named in the answer ----------------------------------------------------
-def _first_error(detail: Any, path: str = "") -> tuple[str, str, str]:
-    """(field path like "lines[0].quantity", message, code) of the first error in DRF's tree."""
-    if isinstance(detail, dict):
-        for key, value in detail.items():
-            if key in ("non_field_errors", api_settings.NON_FIELD_ERRORS_KEY):
-                sub = path
-            elif isinstance(key, int):
-                sub = f"{path}[{key}]"
-            else:
-                sub = f"{path}.{key}" if path else str(key)
-            if value:
-                return _first_error(value, sub)
-    elif isinstance(detail, list):
-        for index, value in enumerate(detail):
-            if isinstance(value, dict | list):
-                if value:
-                    return _first_error(value, f"{path}[{index}]")
-            else:
-                return path, str(value), getattr(value, "code", "invalid") or "invalid"
-    elif detail:
-        return path, str(detail), getattr(detail, "code", "invalid") or "invalid"
-    return path, str(_("Invalid input.")), "invalid"
-
-
-def validation_error_body(exc: exceptions.ValidationError) -> dict[str, Any]:
-    field, message, code = _first_error(exc.detail)
-    return {"detail": message, "code": code, "field": field or "body", "details": exc.detail}
-
-
-def api_exception_handler(exc: Exception, context: dict) -> Any:
-    """core.api.exception_handler, but a 400 always names the field (malformed JSON → "body")."""
-    from rest_framework.response import Response
-
-    from core.api import exception_handler
-
-    if isinstance(exc, exceptions.ParseError):
-        exc = ValidationFailed(_("The request body is not valid JSON: %(error)s") % {"error": exc.detail}, field="body")
-    elif isinstance(exc, exceptions.ValidationError):
-        return Response(validation_error_body(exc), status=exc.status_code)
-    return exception_handler(exc, context)
-
-
+# --- errors: one field named in the answer (the shape lives in core.api) ------------------------
 class FieldErrorsMixin:
-    """For API views: answers of 400 name the offending field like the domain errors do."""
+    """For API views: answers of 400 name the offending field like the domain errors do.
+
+    core.api.exception_handler is now the default for every view; the mixin stays so the views
+    say so explicitly."""
 
     def get_exception_handler(self) -> Any:
         return api_exception_handler

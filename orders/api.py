@@ -20,7 +20,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -170,7 +169,6 @@ class OrderViewSet(FieldErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModel
     queryset = SalesOrder.objects.none()
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
-    parser_classes = [JSONParser]
     lookup_value_regex = ID_PATTERN
 
     def get_queryset(self) -> QuerySet[SalesOrder]:

@@ -68,6 +68,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Every /api/ error is JSON in the one shape, whatever below produced it (even DEBUG pages).
+    "core.middleware.ApiErrorShapeMiddleware",
+    # Hostile input (NUL, bad UTF-8, JSON too deep, body too large) → 400/413 before anything reads it.
+    "core.input_guard.InputGuardMiddleware",
     # Django's, answering 503 (not 500) when the database is lost while the session is saved.
     "core.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -241,6 +245,9 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # count the address the outermost trusted proxy saw, not one the client made up (core.client_ip).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
+# What axes records as the username, cut to its column's length (the login forms refuse longer).
+AXES_USERNAME_CALLABLE = "core.login.axes_username"
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 # A browser session ends after this many seconds without a request (core.sessions), besides
 # SESSION_COOKIE_AGE (Django's default, 14 days) from log-in.
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 8 * 3600)
@@ -326,6 +333,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.ModelPermissions"],
+    # JSON only, nested at most core.input_guard.MAX_JSON_DEPTH levels.
+    "DEFAULT_PARSER_CLASSES": ["core.api.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
