@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import importlib
-import json
 import re
 from collections import OrderedDict
 from typing import Any
@@ -25,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from core.exceptions import DomainError, error_body
-from core.input_guard import InputRejected, check_json_text
+from core.input_guard import PARSED_JSON, InputRejected, parse_json_text
 
 # PostgreSQL's LIMIT/OFFSET are bigints: a page whose offset does not fit cannot exist.
 _MAX_OFFSET = 2**63 - 1
@@ -43,31 +42,29 @@ class ModelPermissions(permissions.DjangoModelPermissions):
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser (strict: no NaN), refusing JSON nested deeper than MAX_JSON_DEPTH.
+    """DRF's JSON parser with the input guard's rules (core.input_guard.parse_json_text).
 
-    InputGuardMiddleware already refuses such bodies for every request; this keeps the rule for
-    DRF views reached without the middleware (APIRequestFactory) with the same check.
+    InputGuardMiddleware has already parsed and checked the body of every JSON request and kept
+    the result on the request: that is returned. Without the middleware (APIRequestFactory) the
+    body is parsed here under the same rules.
     """
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
         parser_context = parser_context or {}
+        django_request = getattr(parser_context.get("request"), "_request", None)
+        if hasattr(django_request, PARSED_JSON):
+            return getattr(django_request, PARSED_JSON)
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = codecs.decode(stream.read(), encoding)
         except (UnicodeDecodeError, LookupError) as exc:
             raise exceptions.ParseError(_("The body is not valid %(encoding)s.") % {"encoding": encoding}) from exc
         try:
-            check_json_text(text)
+            return parse_json_text(text)
         except InputRejected as rejected:
             raise exceptions.ParseError(rejected.detail, code=rejected.code) from None
-        try:
-            return json.loads(text, parse_constant=_refuse_constant)
         except ValueError as exc:
             raise exceptions.ParseError(str(exc)) from exc
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 class Pagination(PageNumberPagination):

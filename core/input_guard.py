@@ -7,8 +7,9 @@ Every request passes `InputGuardMiddleware` (near the top of settings.MIDDLEWARE
   valid UTF-8 (or the declared charset), a lone UTF-16 surrogate — in the path, the query string,
   header values (cookies, Authorization, Idempotency-Key…), form fields (names and values), and
   JSON bodies (raw, or escaped as `\\u0000` / `\\ud800`);
-- JSON nested deeper than `MAX_JSON_DEPTH` levels, before anything parses it (Python's parser
-  recurses once per level and ends in RecursionError);
+- JSON nested deeper than `MAX_JSON_DEPTH` levels (Python's parser recurses once per level and
+  ends in RecursionError). A JSON body is parsed here once and the result kept on the request
+  (`PARSED_JSON`), which the API's parser (core.api.JSONParser) returns instead of parsing again;
 - a body over DATA_UPLOAD_MAX_MEMORY_SIZE, refused from its Content-Length without reading it
   (multipart uploads aside: Django streams their files to disk; their other fields still count),
   and a query string or form with more than DATA_UPLOAD_MAX_NUMBER_FIELDS fields.
@@ -22,8 +23,11 @@ Serializers and forms still bound each field's own length and range; this is onl
 from __future__ import annotations
 
 import codecs
+import contextlib
+import json
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
@@ -37,21 +41,10 @@ from core.middleware import error_response
 # Deeper than any payload of ours (an order is 3 levels), far below Python's recursion limit.
 MAX_JSON_DEPTH = 64
 
-# A JSON string literal (the standard unrolled loop: linear, no backtracking).
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\[\s\S][^"\\]*)*"')
-# A \u escape that decodes to NUL or to half of a surrogate pair: only these need a closer look.
-_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
-# Every escape that decodes to good text: a surrogate pair, any other \u escape, \n, \\, …
-# Matched from each backslash left to right, so an escaped backslash is consumed as a whole.
-_GOOD_ESCAPE = re.compile(
-    r"\\(?:u(?:[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-    r"|(?!0000|[dD][89a-fA-F])[0-9a-fA-F]{4})|[^u])"
-)
-# Brackets (as ( and )) and quotes only: other ASCII dropped by str.translate, at C speed.
-_BRACKETS_AND_QUOTES = str.maketrans(
-    {"[": "(", "{": "(", "]": ")", "}": ")"} | {chr(code): None for code in range(128) if chr(code) not in '[]{}"'}
-)
-_NOT_PARENTHESIS = re.compile(r"[^()]+")
+# Lone UTF-16 surrogates: what a JSON escape such as \ud800 decodes to when no pair follows.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# The parsed body of a JSON request, kept on the request so the API parser does not parse it again.
+PARSED_JSON = "_scoms_parsed_json"
 
 
 class InputRejected(Exception):
@@ -132,69 +125,58 @@ def check_urlencoded(raw: bytes, *, encoding: str, where: str) -> None:
 
 
 # --- JSON ------------------------------------------------------------------------------------
-def json_escape_problem(text: str) -> str | None:
-    """Why the `\\u` escapes in JSON `text` would decode to bad text: NUL or a lone surrogate.
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
 
-    Escapes are read from each backslash left to right, so `"\\\\u0000"` (an escaped backslash
-    and then the letters u0000) is fine. A high surrogate escape must be followed at once by a
-    low one. Only regular expressions run over the text: a 5 MB body costs milliseconds.
+
+def _too_deep() -> InputRejected:
+    return InputRejected(
+        _("JSON may nest at most %(limit)s levels of arrays and objects.") % {"limit": MAX_JSON_DEPTH},
+        code="too_deep",
+        field="body",
+    )
+
+
+def _check_json_string(text: str) -> None:
+    if "\x00" in text:
+        raise InputRejected(_("Text may not contain NUL characters."), field="body")
+    if not text.isascii() and _SURROGATE.search(text):
+        raise InputRejected(_("Text may not contain lone surrogate characters."), field="body")
+
+
+def parse_json_text(text: str) -> Any:
+    """Parse JSON `text` (already decoded), refusing what may not go further.
+
+    InputRejected for a NUL or lone surrogate in any string or key (raw or escaped as \\u0000 /
+    \\ud800) and for arrays/objects nested deeper than MAX_JSON_DEPTH; ValueError when `text` is
+    not JSON at all (strict: no NaN or Infinity). The parsed document is walked without recursion;
+    Python's own parser recurses once per level and ends in RecursionError far deeper than our
+    limit, which is refused the same way.
     """
-    if not _SUSPECT_ESCAPE.search(text):
-        return None
-    bad = _SUSPECT_ESCAPE.search(_GOOD_ESCAPE.sub("_", text))
-    if bad is None:
-        return None
-    if bad.group() == "\\u0000":
-        return _("Text may not contain NUL characters.")
-    return _("Text may not contain lone surrogate characters.")
-
-
-def json_too_deep(text: str, *, limit: int = MAX_JSON_DEPTH) -> bool:
-    """True when arrays/objects in JSON `text` nest more than `limit` levels.
-
-    Brackets inside strings do not count. Exact for well-formed JSON; for malformed JSON (the
-    parser refuses it anyway) it may say True a little early, never late.
-
-    Each `replace("()", "")` pass removes the innermost pairs, lowering a balanced document's
-    depth by exactly one and the depth of any text by at most one, so the passes' count plus the
-    depth left is exact for valid JSON and an upper bound otherwise. Two passes take typical
-    documents (arrays of flat objects) down to a handful of brackets before the per-character count.
-    """
-    if text.count("[") + text.count("{") <= limit:
-        return False
-    if '\\"' in text:
-        brackets = _JSON_STRING.sub("", text).translate(_BRACKETS_AND_QUOTES)
-    else:  # no escaped quote: every other piece between quotes is a string's content
-        brackets = "".join(text.translate(_BRACKETS_AND_QUOTES).split('"')[0::2])
-    if _NOT_PARENTHESIS.search(brackets):  # non-ASCII (or a quote) outside strings: not JSON
-        brackets = _NOT_PARENTHESIS.sub("", brackets)
-    passes = 0
-    while passes < 2 and "()" in brackets:
-        brackets = brackets.replace("()", "")
-        passes += 1
-    if brackets.count("(") + passes <= limit:
-        return False
-    depth = passes  # each pass found a pair inside the pairs of the pass before
-    if depth > limit:
-        return True
-    for char in brackets:
-        depth += 1 if char == "(" else -1
-        if depth > limit:
-            return True
-    return False
-
-
-def check_json_text(text: str) -> None:
-    """JSON `text` (already decoded) holds only valid text and nests at most MAX_JSON_DEPTH levels."""
-    problem = text_problem(text) or json_escape_problem(text)
-    if problem:
-        raise InputRejected(problem, field="body")
-    if json_too_deep(text):
-        raise InputRejected(
-            _("JSON may nest at most %(limit)s levels of arrays and objects.") % {"limit": MAX_JSON_DEPTH},
-            code="too_deep",
-            field="body",
-        )
+    _check_json_string(text)  # a raw NUL anywhere (not JSON either, but named for what it is)
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise _too_deep() from None
+    if isinstance(document, str):
+        _check_json_string(document)
+    containers: list[tuple[Any, int]] = [(document, 1)] if isinstance(document, dict | list) else []
+    while containers:
+        node, depth = containers.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise _too_deep()
+        if isinstance(node, dict):
+            for key in node:
+                _check_json_string(key)
+            children = node.values()
+        else:
+            children = node
+        for child in children:  # scalars are judged here, without a trip through the stack
+            if isinstance(child, str):
+                _check_json_string(child)
+            elif isinstance(child, dict | list):
+                containers.append((child, depth + 1))
+    return document
 
 
 # --- the request -----------------------------------------------------------------------------
@@ -248,7 +230,9 @@ def _check_body(request: HttpRequest) -> None:
     if content_type == "application/x-www-form-urlencoded":
         check_urlencoded(request.body, encoding=_charset(request), where="form")
     elif content_type == "application/json" or content_type.endswith("+json"):
-        check_json_text(decoded(request.body, encoding=_charset(request), field="body"))
+        text = decoded(request.body, encoding=_charset(request), field="body")
+        with contextlib.suppress(ValueError):  # not JSON at all: the view's parser says so in its own words
+            setattr(request, PARSED_JSON, parse_json_text(text))
 
 
 def _check_multipart(request: HttpRequest, *, keep_raw: bool) -> None:
