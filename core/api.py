@@ -30,6 +30,10 @@ from core.input_guard import PARSED_JSON, InputRejected, parse_json_text
 _MAX_OFFSET = 2**63 - 1
 _PAGE_NUMBER = re.compile(r"[0-9]{1,19}")
 
+# Ids in API paths: 1 to 18 digits, which fits a bigint — a longer id is a 404, not a database error.
+ID_PATTERN = r"\d{1,18}"
+MAX_ID = 10**18 - 1
+
 
 class ModelPermissions(permissions.DjangoModelPermissions):
     """Django model permissions, with `view_*` required for reads too."""
@@ -76,6 +80,19 @@ class Pagination(PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request: Any) -> int:
+        """`page_size` from 1 up (more than max_page_size gives max_page_size); anything else is a 400."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError as exc:
+            raise exceptions.ValidationError({self.page_size_query_param: ["A positive whole number is required."]}) from exc
+        if size < 1:
+            raise exceptions.ValidationError({self.page_size_query_param: ["A positive whole number is required."]})
+        return min(size, self.max_page_size)
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list | None:
         page_size = self.get_page_size(request)
@@ -125,6 +142,14 @@ class Pagination(PageNumberPagination):
                 [("next", self.get_next_link()), ("previous", self.get_previous_link()), ("results", data)]
             )
         )
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = f"Results per page (default {self.page_size}, at most {self.max_page_size})."
+        return parameters
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         return {

@@ -224,7 +224,13 @@ def idempotent(view_method: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(view: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
         return run_idempotent(request, lambda: view_method(view, request, *args, **kwargs))
 
+    wrapper.honours_idempotency_key = True  # type: ignore[attr-defined]  # read by is_idempotent
     return wrapper
+
+
+def is_idempotent(view_method: Any) -> bool:
+    """Whether a view handler honours Idempotency-Key (the OpenAPI schema documents the header)."""
+    return bool(getattr(view_method, "honours_idempotency_key", False))
 
 
 def purge_expired(*, now: datetime | None = None) -> int:

@@ -23,6 +23,7 @@ MAX_QUANTITY = 1_000_000
 MAX_ORDER_LINE_QUANTITY = 100_000
 MAX_ORDER_LINES = 500
 MAX_PURCHASE_ORDER_LINES = 200
+MAX_PRICE_BREAKS = 20  # per supplier product
 # Free text without a column limit of its own (TextField): order and purchase-order notes.
 MAX_NOTES_LENGTH = 2_000
 # Dates a person plans with (requested, expected, confirmed delivery): from EARLIEST_DATE to

@@ -7,13 +7,17 @@ a shape such as "three letters": XYZ has three letters and is no currency.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
 
 import pycountry
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from core.limits import date_window
+from core.exceptions import ValidationFailed
+from core.limits import EARLIEST_DATE, MAX_YEARS_AHEAD, date_window
 
 CURRENCY_CODES: tuple[str, ...] = tuple(sorted(currency.alpha_3 for currency in pycountry.currencies))
 COUNTRY_CODES: tuple[str, ...] = tuple(sorted(country.alpha_2 for country in pycountry.countries))
@@ -37,11 +41,26 @@ def validate_country_code(value: str) -> None:
         )
 
 
+PLANNED_DATE_HELP = format_lazy(
+    _("From {earliest} to {years} years after today."), earliest=EARLIEST_DATE.isoformat(), years=MAX_YEARS_AHEAD
+)
+
+
 def validate_planned_date(value: date) -> None:
     """A requested, expected or confirmed delivery date: inside core.limits.date_window()."""
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise ValidationError(_("Enter a valid date."), code="invalid")
     earliest, latest = date_window()
     if value < earliest or value > latest:
         raise ValidationError(
             _("Enter a date from %(earliest)s to %(latest)s."),
             code="date_out_of_range", params={"earliest": earliest.isoformat(), "latest": latest.isoformat()},
         )
+
+
+def require(validator: Callable[[Any], None], value: Any, *, field: str) -> None:
+    """Run one of these validators in a service: its message becomes a ValidationFailed naming `field`."""
+    try:
+        validator(value)
+    except ValidationError as exc:
+        raise ValidationFailed(" ".join(exc.messages), field=field) from exc

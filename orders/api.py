@@ -17,16 +17,14 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import ModelPermissions
-from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import idempotent
-from inventory.api import ERROR_RESPONSES, ID_PATTERN
 from inventory.serializers import FieldErrorsMixin
 from orders import services
 from orders.models import Customer, OrderLine, SalesOrder
@@ -38,19 +36,6 @@ from orders.serializers import (
     order_data,
 )
 from orders.statuses import OrderStatus
-
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description=gettext_lazy(
-        "Optional. A retry with the same key replays the first response for 24 h; the same key "
-        "with another body gives 422; while the first request still runs, 409."
-    ),
-)
-IDEMPOTENCY_RESPONSES = {
-    422: OpenApiResponse(description="The Idempotency-Key was already used for a different request."),
-}
 
 
 def order_queryset() -> QuerySet[SalesOrder]:
@@ -160,7 +145,6 @@ class CustomerViewSet(FieldErrorsMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Customer.objects.order_by("name", "id")
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
-    lookup_value_regex = ID_PATTERN
 
 
 class OrderViewSet(FieldErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -169,23 +153,19 @@ class OrderViewSet(FieldErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModel
     queryset = SalesOrder.objects.none()
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
-    lookup_value_regex = ID_PATTERN
 
     def get_queryset(self) -> QuerySet[SalesOrder]:
         return order_queryset()
 
     @extend_schema(
         request=OrderCreateSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             201: OrderSerializer,
             200: OpenApiResponse(OrderSerializer, description="This channel + external_ref exists: that order."),
-            **ERROR_RESPONSES,
             409: OpenApiResponse(
                 description="Not enough stock and allow_backorder is false (`details.short` names the SKUs), "
                 "or the same Idempotency-Key is still in flight."
             ),
-            **IDEMPOTENCY_RESPONSES,
         },
     )
     @idempotent
@@ -206,13 +186,13 @@ class OrderViewSet(FieldErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     @extend_schema(
         request=OrderCancelSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             200: OrderSerializer,
-            **ERROR_RESPONSES,
             404: OpenApiResponse(description="No such order."),
-            409: OpenApiResponse(description="The order can no longer be cancelled (shipped, closed, …)."),
-            **IDEMPOTENCY_RESPONSES,
+            409: OpenApiResponse(
+                description="The order can no longer be cancelled (shipped, closed, …), or the same "
+                "Idempotency-Key is still in flight."
+            ),
         },
     )
     @action(detail=True, methods=["post"], permission_classes=[OrderChangePermission])
