@@ -33,6 +33,7 @@ _PAGE_NUMBER = re.compile(r"[0-9]{1,19}")
 # Ids in API paths: 1 to 18 digits, which fits a bigint — a longer id is a 404, not a database error.
 ID_PATTERN = r"\d{1,18}"
 MAX_ID = 10**18 - 1
+_DIGITS = re.compile(r"[0-9]+")
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):
@@ -81,19 +82,6 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
-    def get_page_size(self, request: Any) -> int:
-        """`page_size` from 1 up (more than max_page_size gives max_page_size); anything else is a 400."""
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        try:
-            size = int(raw)
-        except ValueError as exc:
-            raise exceptions.ValidationError({self.page_size_query_param: ["A positive whole number is required."]}) from exc
-        if size < 1:
-            raise exceptions.ValidationError({self.page_size_query_param: ["A positive whole number is required."]})
-        return min(size, self.max_page_size)
-
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list | None:
         page_size = self.get_page_size(request)
         if not page_size:
@@ -135,6 +123,15 @@ class Pagination(PageNumberPagination):
         return replace_query_param(
             self.request.build_absolute_uri(), self.page_query_param, self.page_number - 1
         )
+
+    def get_page_size(self, request: Any) -> int:
+        """`page_size` from 1 up (more than max_page_size gives max_page_size); anything else is a 400."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not _DIGITS.fullmatch(raw) or int(raw) < 1:
+            raise exceptions.ValidationError({self.page_size_query_param: ["A positive whole number is required."]})
+        return min(int(raw), self.max_page_size)
 
     def get_paginated_response(self, data: Any) -> Response:
         return Response(

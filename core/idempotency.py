@@ -158,9 +158,9 @@ def run_idempotent(request: Any, handler: Callable[[], Any]) -> Any:
     if key is None or not getattr(user, "is_authenticated", False):
         return handler()
     key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if not key or len(key) > MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
         raise ValidationFailed(
-            _("The Idempotency-Key header must be 1 to %(max)s printable characters.") % {"max": MAX_KEY_LENGTH},
+            _("The Idempotency-Key header must be 1 to %(max)s printable ASCII characters.") % {"max": MAX_KEY_LENGTH},
             field=HEADER,
         )
     request_hash = request_fingerprint(request)

@@ -48,29 +48,29 @@ class StrictFloatField(serializers.FloatField):
         return super().to_internal_value(data)
 
 
-class StrictCharField(serializers.CharField):
+class _StrictText:
+    """Only a JSON string, and max_length counts what was sent (before surrounding whitespace
+    is trimmed), as the schema's maxLength does."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")  # type: ignore[attr-defined]
+        limit = self.max_length  # type: ignore[attr-defined]
+        if limit is not None and len(data) > limit:
+            self.fail("max_length", max_length=limit)  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class StrictCharField(_StrictText, serializers.CharField):
     default_error_messages = {"invalid": _("A string is required.")}
 
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
-
-class StrictEmailField(serializers.EmailField):
+class StrictEmailField(_StrictText, serializers.EmailField):
     default_error_messages = {"invalid": _("Enter a valid email address.")}
 
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
-
-class StrictSlugField(serializers.SlugField):
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+class StrictSlugField(_StrictText, serializers.SlugField):
+    pass
 
 
 class StrictBooleanField(serializers.BooleanField):
@@ -205,7 +205,7 @@ class ProductSerializer(StrictModelSerializer):
     # The model's validate_gtin checks the digit; the pattern states the lengths in the schema.
     gtin = StrictCharField(
         max_length=14, required=False, allow_blank=True,
-        validators=[RegexValidator(r"^([0-9]{8}|[0-9]{12,14})?$", _("A GTIN has 8, 12, 13 or 14 digits.")),
+        validators=[RegexValidator(r"^([0-9]{8}|[0-9]{12,14})$", _("A GTIN has 8, 12, 13 or 14 digits.")),
                     validate_gtin],
     )
 

@@ -6,7 +6,7 @@ and write. Create and cancel honour `Idempotency-Key` (core.idempotency).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import django_filters.rest_framework as filters
@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
@@ -24,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import ModelPermissions
+from core.api_filters import IdFilter
 from core.idempotency import idempotent
 from inventory.serializers import FieldErrorsMixin
 from orders import services
@@ -63,10 +63,17 @@ class DateOrDateTimeField(forms.Field):
             parsed = None
         if parsed is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if isinstance(parsed, datetime):
+            # In UTC: PostgreSQL refuses offsets past ±15:59 that ISO 8601 allows, and a moment
+            # that leaves the calendar (year 9999 at -05:00) is no bound at all.
+            try:
+                parsed = _aware(parsed).astimezone(UTC)
+            except (OverflowError, ValueError) as exc:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
         return parsed
 
 
-@extend_schema_field(OpenApiTypes.DATE)
+@extend_schema_field({"oneOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]})
 class CreatedBoundFilter(filters.Filter):
     field_class = DateOrDateTimeField
 
@@ -84,7 +91,7 @@ class OrderFilter(filters.FilterSet):
     external_ref = filters.CharFilter(field_name="external_ref")
     status = filters.MultipleChoiceFilter(choices=OrderStatus.choices)
     sku = filters.CharFilter(method="filter_sku", label=gettext_lazy("Has a line with this SKU"))
-    customer = filters.NumberFilter(field_name="customer_id")
+    customer = IdFilter(field_name="customer_id")
     created_after = CreatedBoundFilter(
         method="filter_created_after", label=gettext_lazy("Created on or after this date (or moment)")
     )
@@ -112,6 +119,8 @@ class OrderFilter(filters.FilterSet):
     ) -> QuerySet[SalesOrder]:
         if isinstance(value, datetime):
             return queryset.filter(created_at__lte=_aware(value))
+        if value == date.max:
+            return queryset
         # A date is inclusive: everything before the next day starts (keeps the index usable).
         return queryset.filter(created_at__lt=_start_of(value + timedelta(days=1)))
 
