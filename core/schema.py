@@ -85,15 +85,34 @@ class AutoSchema(openapi.AutoSchema):
         if operation is None:
             return None
         responses = operation.setdefault("responses", {})
-        for code, description in self._error_statuses(operation).items():
+        statuses = self._error_statuses(operation)
+        # A view's own error statuses (a 409 with its meaning) keep their words and get the body.
+        statuses.update({code: r["description"] for code, r in responses.items() if code >= "400" and "content" not in r})
+        for code, description in statuses.items():
             declared = responses.get(code)
             if declared is not None and "content" in declared:
                 continue  # the view documents this status with a body of its own
-            if declared is not None:
-                description = declared.get("description") or description
             responses[code] = self._get_response_for_code(OpenApiResponse(ErrorSerializer, description), code)
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def _map_serializer_field(self, field: Any, direction: str, bypass_extensions: bool = False) -> Any:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (isinstance(field, serializers.CharField) and not field.allow_blank and field.trim_whitespace
+                and direction == "request" and schema and "pattern" not in schema and not field.read_only):
+            # Whitespace is trimmed before "may not be blank" is checked: say so.
+            schema = {**schema, "pattern": r"\S"}
+        if isinstance(field, serializers.ListSerializer) and schema:
+            # DRF checks a nested list's min_length / max_length / allow_empty itself, not
+            # through validators, so drf-spectacular does not see them.
+            schema = dict(schema)
+            if field.min_length is not None:
+                schema["minItems"] = field.min_length
+            elif not field.allow_empty:
+                schema["minItems"] = 1
+            if field.max_length is not None:
+                schema["maxItems"] = field.max_length
+        return schema
 
     def _error_statuses(self, operation: dict) -> dict[str, Any]:
         codes = ["400", "401", "403", "406", "503"]
