@@ -54,4 +54,3 @@ def latest_date(today: date | None = None) -> date:
 def date_window(today: date | None = None) -> tuple[date, date]:
     """(earliest, latest) accepted for a planned date today."""
     return EARLIEST_DATE, latest_date(today)
-

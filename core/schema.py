@@ -54,7 +54,7 @@ ERRORS = {
     "422": _("The Idempotency-Key was already used for a different request."),
     "503": _("The database is unavailable right now; nothing was saved. Retry after `Retry-After` seconds."),
 }
-LIST_NOT_FOUND = _("The page is past the end of the list.")
+LIST_NOT_FOUND = _("A page number past any list (its offset would exceed 2^63 rows): Invalid page.")
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_HEADER,
@@ -130,4 +130,3 @@ class AutoSchema(openapi.AutoSchema):
     def _idempotent(self) -> bool:
         name = getattr(self.view, "action", None) or self.method.lower()
         return is_idempotent(getattr(self.view, name, None))
-
