@@ -130,6 +130,18 @@ def test_adjustment_past_what_a_stock_level_holds_is_a_409_naming_the_limit(api_
     assert StockLevel.objects.get(pk=level.pk).on_hand == level.on_hand
 
 
+def test_portal_adjustment_past_what_a_stock_level_holds_is_a_form_error(client, make_user, catalogue):
+    product, warehouse = catalogue["product"], catalogue["warehouse"]
+    stock.stock_receive_many(lines=[StockLine(product.pk, warehouse.pk, MAX_QUANTITY)] * 2147, reference="fill")
+    client.force_login(make_user("Warehouse"))
+
+    response = client.post(reverse("inventory:stock_adjust"),
+                           {"product": "SKU-0001", "warehouse": "WH1", "quantity": str(MAX_QUANTITY), "reason": "found"})
+
+    assert response.status_code == 200
+    assert "2147483647" in " ".join(response.context["form"].errors["quantity"])
+
+
 def test_cycle_count_above_the_quantity_limit_is_refused_by_the_service(catalogue):
     with pytest.raises(ValidationFailed, match=f"at most {MAX_QUANTITY}"):
         stock.stock_count(product=catalogue["product"], warehouse=catalogue["warehouse"], counted=MAX_QUANTITY + 1)
