@@ -30,6 +30,11 @@ from core.input_guard import PARSED_JSON, InputRejected, parse_json_text
 _MAX_OFFSET = 2**63 - 1
 _PAGE_NUMBER = re.compile(r"[0-9]{1,19}")
 
+# Ids in API paths: 1 to 18 digits, which fits a bigint — a longer id is a 404, not a database error.
+ID_PATTERN = r"\d{1,18}"
+MAX_ID = 10**18 - 1
+_DIGITS = re.compile(r"[0-9]+")
+
 
 class ModelPermissions(permissions.DjangoModelPermissions):
     """Django model permissions, with `view_*` required for reads too."""
@@ -119,12 +124,31 @@ class Pagination(PageNumberPagination):
             self.request.build_absolute_uri(), self.page_query_param, self.page_number - 1
         )
 
+    def get_page_size(self, request: Any) -> int:
+        """`page_size` from 1 up (more than max_page_size gives max_page_size); anything else is a 400."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not _DIGITS.fullmatch(raw) or int(raw) < 1:
+            raise exceptions.ValidationError({self.page_size_query_param: ["A positive whole number is required."]})
+        return min(int(raw), self.max_page_size)
+
     def get_paginated_response(self, data: Any) -> Response:
         return Response(
             OrderedDict(
                 [("next", self.get_next_link()), ("previous", self.get_previous_link()), ("results", data)]
             )
         )
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = f"Results per page (default {self.page_size}, at most {self.max_page_size})."
+        return parameters
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         return {

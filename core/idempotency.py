@@ -158,9 +158,9 @@ def run_idempotent(request: Any, handler: Callable[[], Any]) -> Any:
     if key is None or not getattr(user, "is_authenticated", False):
         return handler()
     key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if not key or len(key) > MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
         raise ValidationFailed(
-            _("The Idempotency-Key header must be 1 to %(max)s printable characters.") % {"max": MAX_KEY_LENGTH},
+            _("The Idempotency-Key header must be 1 to %(max)s printable ASCII characters.") % {"max": MAX_KEY_LENGTH},
             field=HEADER,
         )
     request_hash = request_fingerprint(request)
@@ -224,7 +224,13 @@ def idempotent(view_method: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(view: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
         return run_idempotent(request, lambda: view_method(view, request, *args, **kwargs))
 
+    wrapper.honours_idempotency_key = True  # type: ignore[attr-defined]  # read by is_idempotent
     return wrapper
+
+
+def is_idempotent(view_method: Any) -> bool:
+    """Whether a view handler honours Idempotency-Key (the OpenAPI schema documents the header)."""
+    return bool(getattr(view_method, "honours_idempotency_key", False))
 
 
 def purge_expired(*, now: datetime | None = None) -> int:

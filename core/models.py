@@ -5,10 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.validators import validate_currency_code
 
 
 class SectionAccess(models.Model):
@@ -141,7 +143,7 @@ class ExchangeRate(models.Model):
 
     currency = models.CharField(
         _("currency"), max_length=3, help_text=_("ISO 4217 code, e.g. USD."),
-        validators=[RegexValidator(r"^[A-Z]{3}$", _("Three capital letters, e.g. USD."))],
+        validators=[validate_currency_code],
     )
     rate = models.DecimalField(
         _("rate to the base currency"), max_digits=18, decimal_places=8,

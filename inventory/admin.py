@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy
 
 from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
 from core.exceptions import DomainError
+from core.limits import MAX_QUANTITY
 from inventory import services
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
-from inventory.services import MAX_QUANTITY
 
 
 class StockLevelInline(admin.TabularInline):

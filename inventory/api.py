@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import path
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -33,13 +33,6 @@ from inventory.serializers import (
     WarehouseSerializer,
     integrity_error_field,
 )
-
-ID_PATTERN = r"\d{1,18}"  # fits a bigint: a longer id is a 404, not a database error
-
-ERROR_RESPONSES = {
-    400: OpenApiResponse(description="Invalid input; `field` names the offending field."),
-    403: OpenApiResponse(description="The user's role does not allow this."),
-}
 
 
 # --- filters ----------------------------------------------------------------------------------
@@ -91,7 +84,6 @@ class ProductViewSet(
     queryset = Product.objects.order_by("sku", "id")
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
-    lookup_value_regex = ID_PATTERN
 
     def perform_create(self, serializer: ProductSerializer) -> None:
         self._save(serializer)
@@ -120,7 +112,6 @@ class WarehouseViewSet(FieldErrorsMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Warehouse.objects.order_by("priority", "code")
     serializer_class = WarehouseSerializer
     filterset_class = WarehouseFilter
-    lookup_value_regex = ID_PATTERN
 
 
 class StockLevelViewSet(FieldErrorsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -146,9 +137,10 @@ class StockAdjustmentView(FieldErrorsMixin, GenericAPIView):
         request=StockAdjustmentSerializer,
         responses={
             201: StockAdjustmentResultSerializer,
-            **ERROR_RESPONSES,
-            409: OpenApiResponse(description="The change would leave less on hand than is reserved (or below zero)."),
-            422: OpenApiResponse(description="The Idempotency-Key was used for a different request."),
+            409: OpenApiResponse(
+                description="The change would leave less on hand than is reserved (or below zero), or more than "
+                "a stock level holds; or the same Idempotency-Key is still in flight."
+            ),
         },
     )
     @idempotent
@@ -175,13 +167,6 @@ class StockAdjustmentView(FieldErrorsMixin, GenericAPIView):
             "level": StockLevelSerializer(level).data,
         }
         return Response(body, status=201)
-
-
-extend_schema_view(
-    create=extend_schema(responses={201: ProductSerializer, **ERROR_RESPONSES}),
-    update=extend_schema(responses={200: ProductSerializer, **ERROR_RESPONSES}),
-    partial_update=extend_schema(responses={200: ProductSerializer, **ERROR_RESPONSES}),
-)(ProductViewSet)
 
 
 def register(router: Any, extra_urls: list) -> None:

@@ -8,8 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import DomainError
+from core.limits import MAX_QUANTITY
 from inventory.models import Product, Warehouse
-from inventory.services import MAX_QUANTITY
 
 
 class _ProductField(forms.CharField):

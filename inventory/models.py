@@ -6,10 +6,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from core.limits import MAX_QUANTITY
+from core.validators import validate_country_code
 
 
 def gtin_check_digit_is_valid(value: str) -> bool:
@@ -51,15 +54,21 @@ class Product(models.Model):
         _("weight (kg)"), max_digits=10, decimal_places=3, default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
     )
-    length_cm = models.DecimalField(_("length (cm)"), max_digits=8, decimal_places=1, default=Decimal("0"))
-    width_cm = models.DecimalField(_("width (cm)"), max_digits=8, decimal_places=1, default=Decimal("0"))
-    height_cm = models.DecimalField(_("height (cm)"), max_digits=8, decimal_places=1, default=Decimal("0"))
+    length_cm = models.DecimalField(
+        _("length (cm)"), max_digits=8, decimal_places=1, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    width_cm = models.DecimalField(
+        _("width (cm)"), max_digits=8, decimal_places=1, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    height_cm = models.DecimalField(
+        _("height (cm)"), max_digits=8, decimal_places=1, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+    )
     list_price = models.DecimalField(
         _("list price"), max_digits=12, decimal_places=2, default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
     )
     low_stock_threshold = models.PositiveIntegerField(
-        _("low-stock threshold"), default=0,
+        _("low-stock threshold"), default=0, validators=[MaxValueValidator(MAX_QUANTITY)],
         help_text=_("Used when no reorder policy exists: available at or below this is low."),
     )
     active = models.BooleanField(_("active"), default=True)
@@ -88,7 +97,7 @@ class Warehouse(models.Model):
     address_line1 = models.CharField(_("address"), max_length=200, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
-    country = models.CharField(_("country"), max_length=2, default="CN")
+    country = models.CharField(_("country"), max_length=2, default="CN", validators=[validate_country_code])
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     priority = models.PositiveSmallIntegerField(

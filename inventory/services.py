@@ -21,10 +21,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import Conflict, InsufficientStock, ValidationFailed
+from core.limits import MAX_QUANTITY, integer_max
 from inventory import hooks
 from inventory.models import MovementKind, Product, StockLevel, StockMovement, Warehouse
 
-MAX_QUANTITY = 1_000_000
+# The most units one stock row can hold: the range of its integer column.
+MAX_ON_HAND = integer_max(StockLevel._meta.get_field("on_hand"))
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,14 @@ def _post(
             level = levels[(change.product_id, change.warehouse_id)]
             on_hand = level.on_hand + change.quantity
             reserved = level.reserved + change.reserved_delta
+            if on_hand > MAX_ON_HAND:
+                raise Conflict(
+                    _("This would take on hand to %(on_hand)s units; one stock level holds at most %(max)s.")
+                    % {"on_hand": on_hand, "max": MAX_ON_HAND},
+                    field="quantity",
+                    details={"product_id": change.product_id, "warehouse_id": change.warehouse_id,
+                             "on_hand": level.on_hand, "requested": change.quantity, "max_on_hand": MAX_ON_HAND},
+                )
             if on_hand < 0 or reserved < 0 or reserved > on_hand:
                 short.append(
                     {
@@ -277,6 +287,10 @@ def stock_count(
     """Cycle count: post the difference between the counted and the booked quantity."""
     if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
         raise ValidationFailed(_("The counted quantity must be a whole number, zero or more."), field="counted")
+    if counted > MAX_QUANTITY:
+        raise ValidationFailed(
+            _("The counted quantity is too large (at most %(max)s).") % {"max": MAX_QUANTITY}, field="counted"
+        )
     product_id, warehouse_id = _resolve(product, warehouse)
     with transaction.atomic():
         ensure_stock_rows([(product_id, warehouse_id)])

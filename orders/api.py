@@ -6,7 +6,7 @@ and write. Create and cancel honour `Idempotency-Key` (core.idempotency).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import django_filters.rest_framework as filters
@@ -16,17 +16,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import ModelPermissions
-from core.idempotency import HEADER as IDEMPOTENCY_HEADER
+from core.api_filters import IdFilter
 from core.idempotency import idempotent
-from inventory.api import ERROR_RESPONSES, ID_PATTERN
 from inventory.serializers import FieldErrorsMixin
 from orders import services
 from orders.models import Customer, OrderLine, SalesOrder
@@ -38,19 +36,6 @@ from orders.serializers import (
     order_data,
 )
 from orders.statuses import OrderStatus
-
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description=gettext_lazy(
-        "Optional. A retry with the same key replays the first response for 24 h; the same key "
-        "with another body gives 422; while the first request still runs, 409."
-    ),
-)
-IDEMPOTENCY_RESPONSES = {
-    422: OpenApiResponse(description="The Idempotency-Key was already used for a different request."),
-}
 
 
 def order_queryset() -> QuerySet[SalesOrder]:
@@ -78,10 +63,17 @@ class DateOrDateTimeField(forms.Field):
             parsed = None
         if parsed is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if isinstance(parsed, datetime):
+            # In UTC: PostgreSQL refuses offsets past ±15:59 that ISO 8601 allows, and a moment
+            # that leaves the calendar (year 9999 at -05:00) is no bound at all.
+            try:
+                parsed = _aware(parsed).astimezone(UTC)
+            except (OverflowError, ValueError) as exc:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
         return parsed
 
 
-@extend_schema_field(OpenApiTypes.DATE)
+@extend_schema_field({"oneOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]})
 class CreatedBoundFilter(filters.Filter):
     field_class = DateOrDateTimeField
 
@@ -99,7 +91,7 @@ class OrderFilter(filters.FilterSet):
     external_ref = filters.CharFilter(field_name="external_ref")
     status = filters.MultipleChoiceFilter(choices=OrderStatus.choices)
     sku = filters.CharFilter(method="filter_sku", label=gettext_lazy("Has a line with this SKU"))
-    customer = filters.NumberFilter(field_name="customer_id")
+    customer = IdFilter(field_name="customer_id")
     created_after = CreatedBoundFilter(
         method="filter_created_after", label=gettext_lazy("Created on or after this date (or moment)")
     )
@@ -127,6 +119,8 @@ class OrderFilter(filters.FilterSet):
     ) -> QuerySet[SalesOrder]:
         if isinstance(value, datetime):
             return queryset.filter(created_at__lte=_aware(value))
+        if value == date.max:
+            return queryset
         # A date is inclusive: everything before the next day starts (keeps the index usable).
         return queryset.filter(created_at__lt=_start_of(value + timedelta(days=1)))
 
@@ -160,7 +154,6 @@ class CustomerViewSet(FieldErrorsMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Customer.objects.order_by("name", "id")
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
-    lookup_value_regex = ID_PATTERN
 
 
 class OrderViewSet(FieldErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -169,23 +162,19 @@ class OrderViewSet(FieldErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModel
     queryset = SalesOrder.objects.none()
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
-    lookup_value_regex = ID_PATTERN
 
     def get_queryset(self) -> QuerySet[SalesOrder]:
         return order_queryset()
 
     @extend_schema(
         request=OrderCreateSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             201: OrderSerializer,
             200: OpenApiResponse(OrderSerializer, description="This channel + external_ref exists: that order."),
-            **ERROR_RESPONSES,
             409: OpenApiResponse(
                 description="Not enough stock and allow_backorder is false (`details.short` names the SKUs), "
                 "or the same Idempotency-Key is still in flight."
             ),
-            **IDEMPOTENCY_RESPONSES,
         },
     )
     @idempotent
@@ -206,13 +195,13 @@ class OrderViewSet(FieldErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     @extend_schema(
         request=OrderCancelSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             200: OrderSerializer,
-            **ERROR_RESPONSES,
             404: OpenApiResponse(description="No such order."),
-            409: OpenApiResponse(description="The order can no longer be cancelled (shipped, closed, …)."),
-            **IDEMPOTENCY_RESPONSES,
+            409: OpenApiResponse(
+                description="The order can no longer be cancelled (shipped, closed, …), or the same "
+                "Idempotency-Key is still in flight."
+            ),
         },
     )
     @action(detail=True, methods=["post"], permission_classes=[OrderChangePermission])

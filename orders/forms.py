@@ -11,8 +11,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import DomainError
+from core.limits import MAX_NOTES_LENGTH, MAX_ORDER_LINE_QUANTITY, MAX_ORDER_LINES
+from core.validators import validate_country_code, validate_planned_date
 from orders import services
-from orders.models import Channel, SalesOrder
+from orders.models import Channel, OrderLine, SalesOrder
 from orders.statuses import ChannelKind
 
 MAX_BULK = 200
@@ -49,9 +51,10 @@ class OrderForm(forms.Form):
                                    widget=_control(forms.TextInput(), size="2"))
     external_ref = forms.CharField(label=_("Reference (receipt, call id)"), max_length=100, required=False,
                                    widget=_control(forms.TextInput()))
-    requested_date = forms.DateField(label=_("Requested date"), required=False,
+    requested_date = forms.DateField(label=_("Requested date"), required=False, validators=[validate_planned_date],
                                      widget=_control(forms.DateInput(attrs={"type": "date"})))
-    notes = forms.CharField(label=_("Notes"), required=False, widget=_control(forms.Textarea(attrs={"rows": 2})))
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=MAX_NOTES_LENGTH,
+                            widget=_control(forms.Textarea(attrs={"rows": 2})))
     allow_backorder = forms.BooleanField(label=_("Allow backorder"), required=False, initial=True,
                                          widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
 
@@ -82,9 +85,9 @@ class OrderForm(forms.Form):
             self.fields["channel"].queryset = Channel.objects.filter(pk=editing.channel_id)
 
     def clean_ship_country(self) -> str:
+        # Typed by a person: "cn" means CN. The code itself must be an ISO 3166-1 one.
         value = self.cleaned_data["ship_country"].strip().upper()
-        if not re.fullmatch(r"[A-Z]{2}", value):
-            raise forms.ValidationError(_("Use a two-letter ISO country code."))
+        validate_country_code(value)
         return value
 
     def clean(self) -> dict[str, Any]:
@@ -111,13 +114,16 @@ class OrderForm(forms.Form):
         )
 
 
+_UNIT_PRICE = OrderLine._meta.get_field("unit_price")
+
+
 class LineForm(forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64, required=False,
                           widget=_control(forms.TextInput(), autocomplete="off"))
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=services.MAX_LINE_QUANTITY,
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_ORDER_LINE_QUANTITY,
                                   required=False, widget=_control(forms.NumberInput(), min="1"))
-    unit_price = forms.DecimalField(label=_("Unit price"), min_value=Decimal("0"), max_digits=12,
-                                    decimal_places=2, required=False,
+    unit_price = forms.DecimalField(label=_("Unit price"), min_value=Decimal("0"), max_digits=_UNIT_PRICE.max_digits,
+                                    decimal_places=_UNIT_PRICE.decimal_places, required=False,
                                     widget=_control(forms.NumberInput(), step="0.01", min="0"))
 
     def clean(self) -> dict[str, Any]:
@@ -168,7 +174,7 @@ class BaseLineFormSet(forms.BaseFormSet):
 
 
 LineFormSet = forms.formset_factory(
-    LineForm, formset=BaseLineFormSet, extra=1, max_num=services.MAX_LINES, validate_max=True, absolute_max=services.MAX_LINES
+    LineForm, formset=BaseLineFormSet, extra=1, max_num=MAX_ORDER_LINES, validate_max=True, absolute_max=MAX_ORDER_LINES
 )
 
 _LINE_FIELD = re.compile(r"^lines\[(\d+)\]\.(\w+)$")

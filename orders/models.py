@@ -12,6 +12,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from core.limits import MAX_NOTES_LENGTH
+from core.validators import validate_country_code, validate_currency_code, validate_planned_date
 from orders.statuses import AllocationStrategy, ChannelKind, EventKind, OrderStatus
 
 
@@ -75,7 +77,7 @@ class Address(models.Model):
     city = models.CharField(_("city"), max_length=100)
     region = models.CharField(_("region"), max_length=100, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
-    country = models.CharField(_("country"), max_length=2, default="CN")
+    country = models.CharField(_("country"), max_length=2, default="CN", validators=[validate_country_code])
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
 
@@ -112,7 +114,7 @@ class SalesOrder(models.Model):
     ship_to = models.ForeignKey(Address, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
     status_before_hold = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
-    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    currency = models.CharField(_("currency"), max_length=3, default="CNY", validators=[validate_currency_code])
     subtotal = models.DecimalField(_("subtotal"), max_digits=14, decimal_places=2, default=Decimal("0"))
     total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=Decimal("0"))
     allow_backorder = models.BooleanField(_("allow backorder"), default=True)
@@ -120,12 +122,12 @@ class SalesOrder(models.Model):
         _("allocation strategy"), max_length=20, choices=AllocationStrategy.choices,
         default=AllocationStrategy.PRIORITY,
     )
-    requested_date = models.DateField(_("requested date"), null=True, blank=True)
+    requested_date = models.DateField(_("requested date"), null=True, blank=True, validators=[validate_planned_date])
     promised_date = models.DateField(_("promised date"), null=True, blank=True)
     tracking_token = models.CharField(max_length=32, unique=True, default=new_tracking_token, editable=False)
     hold_reason = models.CharField(_("hold reason"), max_length=255, blank=True)
     cancel_reason = models.CharField(_("cancel reason"), max_length=255, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=MAX_NOTES_LENGTH)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -15,15 +15,20 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.limits import MAX_NOTES_LENGTH, MAX_ORDER_LINE_QUANTITY, MAX_ORDER_LINES
+from core.validators import PLANNED_DATE_HELP, validate_planned_date
 from inventory.serializers import (
-    MoneyField,
+    CountryField,
+    CurrencyField,
+    DecimalStringField,
     StrictBooleanField,
     StrictCharField,
+    StrictEmailField,
     StrictFloatField,
     StrictIntegerField,
 )
 from orders.models import Address, Customer, OrderLine, SalesOrder
-from orders.services import MAX_LINE_QUANTITY, MAX_LINES, AddressInput, CustomerInput, LineInput
+from orders.services import AddressInput, CustomerInput, LineInput
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -105,7 +110,7 @@ class OrderSerializer(serializers.ModelSerializer):
 # --- input ------------------------------------------------------------------------------------
 class CustomerInputSerializer(serializers.Serializer):
     name = StrictCharField(max_length=200)
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
     phone = StrictCharField(max_length=40, required=False, allow_blank=True, default="")
 
 
@@ -116,21 +121,17 @@ class AddressInputSerializer(serializers.Serializer):
     city = StrictCharField(max_length=100)
     region = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     postal_code = StrictCharField(max_length=20, required=False, allow_blank=True, default="")
-    country = StrictCharField(min_length=2, max_length=2, required=False, default="CN")
+    country = CountryField(required=False, default="CN")
     lat = StrictFloatField(min_value=-90, max_value=90, required=False, allow_null=True, default=None)
     lon = StrictFloatField(min_value=-180, max_value=180, required=False, allow_null=True, default=None)
-
-    def validate_country(self, value: str) -> str:
-        if not value.isalpha():
-            raise serializers.ValidationError(_("Country must be a two-letter ISO code."), code="invalid")
-        return value.upper()
 
 
 class LineInputSerializer(serializers.Serializer):
     sku = StrictCharField(max_length=64)
-    quantity = StrictIntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
-    unit_price = MoneyField(
-        required=False, allow_null=True, default=None, help_text=_("Defaults to the product's list price.")
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_ORDER_LINE_QUANTITY)
+    unit_price = DecimalStringField.for_column(
+        OrderLine._meta.get_field("unit_price"),
+        required=False, allow_null=True, default=None, help_text=_("Defaults to the product's list price."),
     )
 
 
@@ -141,16 +142,14 @@ class OrderCreateSerializer(serializers.Serializer):
     external_ref = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     customer = CustomerInputSerializer()
     ship_to = AddressInputSerializer()
-    lines = LineInputSerializer(many=True, min_length=1, max_length=MAX_LINES)
+    lines = LineInputSerializer(many=True, min_length=1, max_length=MAX_ORDER_LINES)
     allow_backorder = StrictBooleanField(required=False, default=True)
-    currency = StrictCharField(min_length=3, max_length=3, required=False, default="CNY")
-    requested_date = serializers.DateField(required=False, allow_null=True, default=None)
-    notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
-
-    def validate_currency(self, value: str) -> str:
-        if not value.isalpha():
-            raise serializers.ValidationError(_("Currency must be a three-letter ISO code."), code="invalid")
-        return value.upper()
+    currency = CurrencyField(required=False, default="CNY")
+    requested_date = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[validate_planned_date],
+        help_text=PLANNED_DATE_HELP,
+    )
+    notes = StrictCharField(max_length=MAX_NOTES_LENGTH, required=False, allow_blank=True, default="")
 
     @classmethod
     def for_data(cls, data: Any) -> OrderCreateSerializer:

@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 
 from core import outbox
 from core.exceptions import Conflict, InsufficientStock, NotFound, ValidationFailed
+from core.limits import MAX_NOTES_LENGTH, MAX_ORDER_LINE_QUANTITY, MAX_ORDER_LINES, decimal_max
+from core.validators import require, validate_country_code, validate_currency_code, validate_planned_date
 from inventory import hooks as inventory_hooks
 from inventory import services as stock
 from inventory.models import Product, StockLevel, Warehouse
@@ -40,9 +42,8 @@ from orders.statuses import (
     can_transition,
 )
 
-MAX_LINES = 500
-MAX_LINE_QUANTITY = 100_000
-MAX_UNIT_PRICE = Decimal("9999999999.99")
+MAX_UNIT_PRICE = decimal_max(OrderLine._meta.get_field("unit_price"))
+MAX_TOTAL = decimal_max(SalesOrder._meta.get_field("total"))
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -150,17 +151,17 @@ def _validate_lines(lines: Sequence[LineInput]) -> dict[str, Product]:
 def _check_line_inputs(lines: Sequence[LineInput]) -> None:
     if not lines:
         raise ValidationFailed(_("An order needs at least one line."), field="lines")
-    if len(lines) > MAX_LINES:
-        raise ValidationFailed(_("At most %(max)s lines per order.") % {"max": MAX_LINES}, field="lines")
+    if len(lines) > MAX_ORDER_LINES:
+        raise ValidationFailed(_("At most %(max)s lines per order.") % {"max": MAX_ORDER_LINES}, field="lines")
     for index, line in enumerate(lines):
         if not isinstance(line.sku, str) or not line.sku.strip():
             raise ValidationFailed(_("A SKU is required."), field=f"lines[{index}].sku")
         quantity = line.quantity
         if isinstance(quantity, bool) or not isinstance(quantity, int):
             raise ValidationFailed(_("Quantity must be a whole number."), field=f"lines[{index}].quantity")
-        if quantity < 1 or quantity > MAX_LINE_QUANTITY:
+        if quantity < 1 or quantity > MAX_ORDER_LINE_QUANTITY:
             raise ValidationFailed(
-                _("Quantity must be between 1 and %(max)s.") % {"max": MAX_LINE_QUANTITY},
+                _("Quantity must be between 1 and %(max)s.") % {"max": MAX_ORDER_LINE_QUANTITY},
                 field=f"lines[{index}].quantity",
             )
         if line.unit_price is not None:
@@ -170,9 +171,20 @@ def _check_line_inputs(lines: Sequence[LineInput]) -> None:
                 raise ValidationFailed(_("Unit price must be a number."), field=f"lines[{index}].unit_price") from exc
             if not price.is_finite() or price < 0 or price > MAX_UNIT_PRICE or price != price.quantize(Decimal("0.01")):
                 raise ValidationFailed(
-                    _("Unit price must be zero or more, with at most two decimals."),
+                    _("Unit price must be from 0 to %(max)s, with at most two decimals.") % {"max": MAX_UNIT_PRICE},
                     field=f"lines[{index}].unit_price",
                 )
+
+
+def _check_total(lines: Sequence[OrderLine]) -> Decimal:
+    """The order's total (quantity times unit price over the lines), which must fit its column."""
+    total = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
+    if total > MAX_TOTAL:
+        raise ValidationFailed(
+            _("The order total would be %(total)s; an order totals at most %(max)s.") % {"total": total, "max": MAX_TOTAL},
+            field="lines",
+        )
+    return total
 
 
 def _check_products(lines: Sequence[LineInput], products: dict[str, Product]) -> None:
@@ -189,8 +201,7 @@ def _validate_address(ship_to: AddressInput) -> None:
         raise ValidationFailed(_("The ship-to address needs a first line."), field="ship_to.line1")
     if not ship_to.city or not ship_to.city.strip():
         raise ValidationFailed(_("The ship-to address needs a city."), field="ship_to.city")
-    if not ship_to.country or len(ship_to.country) != 2 or not ship_to.country.isalpha():
-        raise ValidationFailed(_("Country must be a two-letter ISO code."), field="ship_to.country")
+    require(validate_country_code, str(ship_to.country or "").upper(), field="ship_to.country")
     for name, value, limit in (("lat", ship_to.lat, 90), ("lon", ship_to.lon, 180)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float | Decimal) or abs(value) > limit):
             raise ValidationFailed(_("Coordinate out of range."), field=f"ship_to.{name}")
@@ -393,15 +404,22 @@ def place_order(
         raise ValidationFailed(_("Unknown channel %(code)s.") % {"code": channel}, field="channel")
     if known.existing_order_id is not None:
         return PlacedOrder(order=SalesOrder.objects.get(pk=known.existing_order_id), created=False)
-    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
-        raise ValidationFailed(_("Currency must be a three-letter ISO code."), field="currency")
+    currency = str(currency or "").upper()
+    require(validate_currency_code, currency, field="currency")
+    if requested_date is not None:
+        require(validate_planned_date, requested_date, field="requested_date")
+    notes = notes or ""
+    if len(notes) > MAX_NOTES_LENGTH:
+        raise ValidationFailed(
+            _("The notes are too long (at most %(max)s characters).") % {"max": MAX_NOTES_LENGTH}, field="notes"
+        )
     _check_line_inputs(lines)
     _check_products(lines, known.products)
     _validate_address(ship_to)
     order_args = {
         "channel": channel_obj, "customer": customer, "known_customer": known.customer, "ship_to": ship_to,
         "lines": lines, "products": known.products, "external_ref": external_ref,
-        "allow_backorder": allow_backorder, "currency": currency.upper(), "requested_date": requested_date,
+        "allow_backorder": allow_backorder, "currency": currency, "requested_date": requested_date,
         "notes": notes, "user": user,
     }
     try:
@@ -454,7 +472,7 @@ def _create_order(
         product = products[line.sku.strip()]
         price = Decimal(line.unit_price) if line.unit_price is not None else product.list_price
         order_lines.append(OrderLine(line_no=index, product=product, quantity=line.quantity, unit_price=price))
-    subtotal = sum((line.unit_price * line.quantity for line in order_lines), Decimal("0"))
+    subtotal = _check_total(order_lines)
     order = SalesOrder(
         channel=channel, external_ref=external_ref, customer=customer_obj, ship_to=address,
         status=OrderStatus.DRAFT, currency=currency, subtotal=subtotal, total=subtotal,
@@ -714,6 +732,7 @@ def modify_order(
                 product = products[line.sku.strip()]
                 price = Decimal(line.unit_price) if line.unit_price is not None else product.list_price
                 new_lines.append(OrderLine(order=order, line_no=index, product=product, quantity=line.quantity, unit_price=price))
+            total = _check_total(new_lines)
             OrderLine.objects.bulk_create(new_lines)
             new_allocations, _changed = _allocate_lines(order=order, lines=new_lines, warehouses=_warehouse_infos())
             if _allocation_status(new_lines) != OrderStatus.ALLOCATED and not order.allow_backorder:
@@ -724,7 +743,7 @@ def modify_order(
                 )
             Allocation.objects.bulk_create(new_allocations)
             OrderLine.objects.bulk_update(new_lines, ["quantity_allocated"])
-            order.subtotal = order.total = sum((line.unit_price * line.quantity for line in new_lines), Decimal("0"))
+            order.subtotal = order.total = total
             order.save(update_fields=["subtotal", "total", "updated_at"])
             changes["lines"] = [{"sku": line.sku, "quantity": line.quantity} for line in lines]
             current_lines, current_allocations = new_lines, new_allocations

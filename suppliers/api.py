@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -26,6 +27,7 @@ from suppliers.permissions import API_ACTIONS
 from suppliers.serializers import (
     AcknowledgeSerializer,
     CancelSerializer,
+    PurchaseOrderCreatedSerializer,
     PurchaseOrderCreateSerializer,
     PurchaseOrderSerializer,
     ReceiveSerializer,
@@ -177,6 +179,24 @@ class PurchaseOrderViewSet(FieldErrorsMixin, mixins.ListModelMixin, mixins.Retri
         else:
             po = services.purchase_order_acknowledge(purchase_order=po, confirmed_dates=dates, user=request.user)
         return self._reply(po)
+
+
+# The schema of the purchase-order actions: each reads its own input serializer (the viewset's
+# serializer_class is the output). core.schema.AutoSchema adds the common error answers.
+_WRONG_STATE = OpenApiResponse(description="The purchase order's status does not allow this action.")
+extend_schema_view(
+    create=extend_schema(
+        request=PurchaseOrderCreateSerializer,
+        responses={201: PurchaseOrderCreatedSerializer, 409: OpenApiResponse(
+            description="New purchase orders to this supplier are blocked by its delivery record.")},
+    ),
+    send=extend_schema(request=None, responses={200: PurchaseOrderSerializer, 409: _WRONG_STATE}),
+    cancel=extend_schema(request=CancelSerializer, responses={200: PurchaseOrderSerializer, 409: _WRONG_STATE}),
+    receive=extend_schema(request=ReceiveSerializer, responses={201: PurchaseOrderSerializer, 409: _WRONG_STATE}),
+    acknowledge=extend_schema(
+        request=AcknowledgeSerializer, responses={200: PurchaseOrderSerializer, 409: _WRONG_STATE}
+    ),
+)(PurchaseOrderViewSet)
 
 
 def register(router: Any, extra_urls: list) -> None:

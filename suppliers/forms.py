@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import DomainError
+from core.limits import MAX_NOTES_LENGTH, MAX_PURCHASE_ORDER_LINES, MAX_QUANTITY
+from core.validators import validate_planned_date
 from inventory.models import Product, Warehouse
 from suppliers.models import PurchaseOrderLine, Supplier, SupplierProduct
 from suppliers.services import PriceBreakInput
@@ -34,7 +36,7 @@ class SupplierForm(forms.ModelForm):
 class SupplierProductForm(forms.ModelForm):
     sku = forms.CharField(label=_("Our SKU"), max_length=64)
     price_breaks = forms.CharField(
-        label=_("Price breaks"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Price breaks"), required=False, max_length=MAX_NOTES_LENGTH, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("One per line: from quantity = unit cost, e.g. 100 = 9.50"),
     )
 
@@ -80,19 +82,28 @@ class SupplierProductForm(forms.ModelForm):
 class PurchaseOrderForm(forms.Form):
     supplier = forms.ModelChoiceField(label=_("Supplier"), queryset=Supplier.objects.active())
     warehouse = forms.ModelChoiceField(label=_("Deliver to"), queryset=Warehouse.objects.filter(active=True))
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=MAX_NOTES_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+_UNIT_COST = PurchaseOrderLine._meta.get_field("unit_cost")
 
 
 class PurchaseOrderLineForm(forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=1_000_000)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY)
     unit_cost = forms.DecimalField(
-        label=_("Unit cost"), required=False, min_value=Decimal("0"), max_digits=12, decimal_places=4,
+        label=_("Unit cost"), required=False, min_value=Decimal("0"),
+        max_digits=_UNIT_COST.max_digits, decimal_places=_UNIT_COST.decimal_places,
         help_text=_("Empty: the supplier's price for this quantity."),
     )
 
 
-LineFormSet = forms.formset_factory(PurchaseOrderLineForm, extra=3, min_num=1, validate_min=True, max_num=200)
+LineFormSet = forms.formset_factory(
+    PurchaseOrderLineForm, extra=3, min_num=1, validate_min=True,
+    max_num=MAX_PURCHASE_ORDER_LINES, validate_max=True, absolute_max=MAX_PURCHASE_ORDER_LINES,
+)
 
 
 class ReceiveForm(forms.Form):
@@ -105,7 +116,7 @@ class ReceiveForm(forms.Form):
         self.lines = lines
         for line in lines:
             self.fields[f"line_{line.pk}"] = forms.IntegerField(
-                label=f"{line.line_no}. {line.product.sku}", min_value=0, max_value=1_000_000, required=False,
+                label=f"{line.line_no}. {line.product.sku}", min_value=0, max_value=MAX_QUANTITY, required=False,
                 initial=0,
             )
 
@@ -129,7 +140,7 @@ class ConfirmDatesForm(forms.Form):
         for line in lines:
             self.fields[f"date_{line.pk}"] = forms.DateField(
                 label=f"{line.line_no}. {line.product.sku}", required=False, initial=line.confirmed_date,
-                widget=forms.DateInput(attrs={"type": "date"}),
+                validators=[validate_planned_date], widget=forms.DateInput(attrs={"type": "date"}),
             )
 
     def line_fields(self) -> list[tuple[PurchaseOrderLine, forms.BoundField]]:

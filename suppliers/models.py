@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.limits import MAX_NOTES_LENGTH, MAX_QUANTITY
+from core.validators import validate_country_code, validate_currency_code, validate_planned_date
 from inventory.models import Product, Warehouse
 from suppliers.statuses import (
     OPEN_STATUSES,
@@ -49,9 +51,9 @@ class Supplier(models.Model):
     contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
     email = models.EmailField(_("e-mail"), blank=True, help_text=_("Purchase orders are sent here."))
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    address = models.TextField(_("address"), blank=True)
-    country = models.CharField(_("country"), max_length=2, default="CN")
-    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    address = models.TextField(_("address"), blank=True, max_length=MAX_NOTES_LENGTH)
+    country = models.CharField(_("country"), max_length=2, default="CN", validators=[validate_country_code])
+    currency = models.CharField(_("currency"), max_length=3, default="CNY", validators=[validate_currency_code])
     payment_terms = models.CharField(_("payment terms"), max_length=100, default="30 days net", blank=True)
     default_lead_time_days = models.PositiveSmallIntegerField(
         _("default lead time (days)"), default=14,
@@ -63,7 +65,7 @@ class Supplier(models.Model):
         help_text=_("Freight, duty and handling on top of the unit cost, used to compare suppliers."),
     )
     active = models.BooleanField(_("active"), default=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=MAX_NOTES_LENGTH)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -96,11 +98,13 @@ class SupplierProduct(models.Model):
         _("unit cost"), max_digits=12, decimal_places=4,
         validators=[MinValueValidator(Decimal("0.0001"))],
     )
-    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    currency = models.CharField(_("currency"), max_length=3, default="CNY", validators=[validate_currency_code])
     minimum_order_quantity = models.PositiveIntegerField(
-        _("minimum order quantity"), default=1, validators=[MinValueValidator(1)]
+        _("minimum order quantity"), default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
     )
-    pack_size = models.PositiveIntegerField(_("pack size"), default=1, validators=[MinValueValidator(1)])
+    pack_size = models.PositiveIntegerField(
+        _("pack size"), default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
+    )
     lead_time_days = models.PositiveSmallIntegerField(
         _("lead time (days)"), null=True, blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
@@ -137,7 +141,9 @@ class SupplierPriceBreak(models.Model):
     """From `min_quantity` units per order line on, each unit costs `unit_cost`."""
 
     supplier_product = models.ForeignKey(SupplierProduct, on_delete=models.CASCADE, related_name="price_breaks")
-    min_quantity = models.PositiveIntegerField(_("from quantity"), validators=[MinValueValidator(1)])
+    min_quantity = models.PositiveIntegerField(
+        _("from quantity"), validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
+    )
     unit_cost = models.DecimalField(
         _("unit cost"), max_digits=12, decimal_places=4, validators=[MinValueValidator(Decimal("0.0001"))]
     )
@@ -236,11 +242,11 @@ class PurchaseOrder(models.Model):
     source = models.CharField(
         _("source"), max_length=20, choices=PurchaseOrderSource.choices, default=PurchaseOrderSource.MANUAL
     )
-    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    currency = models.CharField(_("currency"), max_length=3, default="CNY", validators=[validate_currency_code])
     total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=Decimal("0"))
-    expected_date = models.DateField(_("expected date"), null=True, blank=True)
+    expected_date = models.DateField(_("expected date"), null=True, blank=True, validators=[validate_planned_date])
     payment_terms = models.CharField(_("payment terms"), max_length=100, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=MAX_NOTES_LENGTH)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -292,12 +298,15 @@ class PurchaseOrderLine(models.Model):
         SupplierProduct, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     supplier_sku = models.CharField(_("supplier SKU"), max_length=64, blank=True)
-    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    quantity = models.PositiveIntegerField(
+        _("quantity"), validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
+    )
     unit_cost = models.DecimalField(_("unit cost"), max_digits=12, decimal_places=4)
     quantity_received = models.PositiveIntegerField(_("received"), default=0)
-    expected_date = models.DateField(_("expected date"), null=True, blank=True)
+    expected_date = models.DateField(_("expected date"), null=True, blank=True, validators=[validate_planned_date])
     confirmed_date = models.DateField(
-        _("confirmed date"), null=True, blank=True, help_text=_("The delivery date the supplier promised.")
+        _("confirmed date"), null=True, blank=True, help_text=_("The delivery date the supplier promised."),
+        validators=[validate_planned_date],
     )
     # True while the line is an unapproved planner suggestion (its order still a draft).
     suggestion = models.BooleanField(_("planner suggestion"), default=False)
@@ -347,7 +356,7 @@ class GoodsReceipt(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     delivery_note = models.CharField(_("delivery note"), max_length=100, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=MAX_NOTES_LENGTH)
 
     class Meta:
         verbose_name = _("goods receipt")

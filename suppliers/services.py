@@ -24,6 +24,14 @@ from django.utils.translation import gettext as _
 
 from core import outbox
 from core.exceptions import Conflict, NotFound, ValidationFailed
+from core.limits import (
+    MAX_NOTES_LENGTH,
+    MAX_PRICE_BREAKS,
+    MAX_PURCHASE_ORDER_LINES,
+    MAX_QUANTITY,
+    decimal_max,
+)
+from core.validators import require, validate_planned_date
 from inventory import hooks as inventory_hooks
 from inventory import services as stock
 from inventory.models import MovementKind, Product, Warehouse
@@ -51,7 +59,9 @@ from suppliers.statuses import (
     can_transition,
 )
 
-MAX_QUANTITY = 1_000_000
+# Every cost column of purchasing (catalogue, price breaks, order and receipt lines) is 12,4.
+MAX_UNIT_COST = decimal_max(PurchaseOrderLine._meta.get_field("unit_cost"))
+MAX_TOTAL = decimal_max(PurchaseOrder._meta.get_field("total"))
 EMAIL_TASK = "suppliers.tasks.email_purchase_order_task"
 
 
@@ -83,6 +93,7 @@ def _check_quantity(value: Any, *, field_name: str) -> int:
 
 
 def _check_money(value: Any, *, field_name: str, allow_zero: bool = True) -> Decimal:
+    """A unit cost: a finite Decimal from zero (or above it) to MAX_UNIT_COST, four decimals."""
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError) as exc:
@@ -92,7 +103,24 @@ def _check_money(value: Any, *, field_name: str, allow_zero: bool = True) -> Dec
             _("The amount must be zero or more.") if allow_zero else _("The amount must be more than zero."),
             field=field_name,
         )
+    if amount > MAX_UNIT_COST:
+        raise ValidationFailed(
+            _("The amount is too large (at most %(max)s).") % {"max": MAX_UNIT_COST}, field=field_name
+        )
     return amount.quantize(Decimal("0.0001"))
+
+
+def _check_total(total: Decimal, *, field_name: str = "lines") -> Decimal:
+    """A purchase order's total must fit its column (quantity times unit cost can exceed it)."""
+    if total > MAX_TOTAL:
+        raise ValidationFailed(
+            _("The order total would be %(total)s; a purchase order totals at most %(max)s.")
+            % {"total": total, "max": MAX_TOTAL},
+            field=field_name,
+        )
+    return total
+
+
 
 
 def _event(
@@ -123,7 +151,7 @@ def _supply_changed(product_ids: Iterable[int]) -> None:
 
 def _recompute_total(purchase_order: PurchaseOrder) -> None:
     total = sum((line.amount for line in purchase_order.lines.all()), Decimal("0"))
-    purchase_order.total = total.quantize(Decimal("0.01"))
+    purchase_order.total = _check_total(total.quantize(Decimal("0.01")), field_name="quantity")
     purchase_order.save(update_fields=["total", "updated_at"])
 
 
@@ -158,6 +186,10 @@ def supplier_product_save(
     supplier_product.cost = _check_money(supplier_product.cost, field_name="cost", allow_zero=False)
     breaks: list[PriceBreakInput] = []
     if price_breaks is not None:
+        if len(price_breaks) > MAX_PRICE_BREAKS:
+            raise ValidationFailed(
+                _("At most %(max)s price breaks per product.") % {"max": MAX_PRICE_BREAKS}, field="price_breaks"
+            )
         seen: set[int] = set()
         for index, item in enumerate(price_breaks):
             quantity = _check_quantity(item.min_quantity, field_name=f"price_breaks[{index}].min_quantity")
@@ -307,6 +339,15 @@ def purchase_order_create(
         raise ValidationFailed(_("Choose an active warehouse."), field="warehouse")
     if not lines:
         raise ValidationFailed(_("A purchase order needs at least one line."), field="lines")
+    if len(lines) > MAX_PURCHASE_ORDER_LINES:
+        raise ValidationFailed(
+            _("At most %(max)s lines per purchase order.") % {"max": MAX_PURCHASE_ORDER_LINES}, field="lines"
+        )
+    notes = notes or ""
+    if len(notes) > MAX_NOTES_LENGTH:
+        raise ValidationFailed(
+            _("The notes are too long (at most %(max)s characters).") % {"max": MAX_NOTES_LENGTH}, field="notes"
+        )
     products = _resolve_products(lines)
     offers = supplier_offers(supplier_id=supplier_obj.pk, product_ids=[p.pk for p in products.values()])
     today = timezone.localdate()
@@ -339,6 +380,7 @@ def purchase_order_create(
             )
         lead = int(offer.lead_time_days) if offer else supplier_obj.default_lead_time_days
         expected = line.expected_date or expected_date or today + timedelta(days=lead)
+        require(validate_planned_date, expected, field=f"lines[{index}].expected_date")
         if expected < today:
             raise ValidationFailed(_("The expected date lies in the past."), field=f"lines[{index}].expected_date")
         prepared.append(
@@ -349,6 +391,7 @@ def purchase_order_create(
                 quantity=quantity, unit_cost=unit_cost, expected_date=expected,
             )
         )
+    total = _check_total(sum((line.amount for line in prepared), Decimal("0")))
     warnings = standing_warnings(supplier=supplier_obj)
     with transaction.atomic():
         purchase_order = PurchaseOrder.objects.create(
@@ -359,7 +402,7 @@ def purchase_order_create(
         for line in prepared:
             line.purchase_order = purchase_order
         PurchaseOrderLine.objects.bulk_create(prepared)
-        purchase_order.total = sum((line.amount for line in prepared), Decimal("0"))
+        purchase_order.total = total
         purchase_order.save(update_fields=["total"])
         _event(purchase_order, PurchaseOrderEventKind.CREATED, user=user, to_status=purchase_order.status,
                message=" ".join(warnings))
@@ -509,8 +552,7 @@ def _apply_confirmed_dates(po: PurchaseOrder, dates: dict[int, date], *, user: A
                 _("Line %(line)s is not on purchase order %(number)s.") % {"line": line_id, "number": po.number},
                 field="lines",
             )
-        if not isinstance(confirmed, date) or isinstance(confirmed, datetime):
-            raise ValidationFailed(_("Enter a valid date."), field=f"lines.{line_id}.confirmed_date")
+        require(validate_planned_date, confirmed, field=f"lines.{line_id}.confirmed_date")
         if confirmed < earliest:
             raise ValidationFailed(
                 _("A confirmed date cannot lie before the order date."), field=f"lines.{line_id}.confirmed_date"

@@ -33,11 +33,14 @@ def test_rates_must_be_positive_and_for_an_iso_code(currency, rate):
         ExchangeRate.objects.create(currency=currency, rate=Decimal(rate), valid_from=date(2026, 1, 1))
 
 
-def test_the_admin_form_names_a_bad_currency_or_rate_and_saves_nothing(admin_client):
-    response = admin_client.post("/admin/core/exchangerate/add/", {"currency": "usd", "rate": "0", "valid_from": "2026-01-01"})
+@pytest.mark.parametrize("currency", ["usd", "XYZ"])
+def test_the_admin_form_names_a_bad_currency_or_rate_and_saves_nothing(admin_client, currency):
+    response = admin_client.post(
+        "/admin/core/exchangerate/add/", {"currency": currency, "rate": "0", "valid_from": "2026-01-01"}
+    )
 
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
-    assert "Three capital letters" in str(errors["currency"])
+    assert "not an ISO 4217 currency code" in str(errors["currency"])
     assert "above zero" in str(errors["rate"])
     assert not ExchangeRate.objects.exists()
