@@ -121,32 +121,32 @@ class DecimalStringFieldSchema(OpenApiSerializerFieldExtension):
         return {"type": "string", "format": "decimal", "pattern": self.target.pattern}
 
 
-class CurrencyField(serializers.ChoiceField):
-    """An ISO 4217 code in capitals (an enum in the schema)."""
+class CodeField(serializers.ChoiceField):
+    """One of a standard's codes, as a JSON string in capitals (an enum in the schema)."""
 
+    codes: Any = ()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=self.codes, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+class CurrencyField(CodeField):
+    """An ISO 4217 code."""
+
+    codes = CURRENCY_CODES
     default_error_messages = {"invalid_choice": _("%(input)s is not an ISO 4217 currency code such as CNY or USD.")}
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=CURRENCY_CODES, **kwargs)
 
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid_choice", input=data)
-        return super().to_internal_value(data)
+class CountryField(CodeField):
+    """An ISO 3166-1 alpha-2 code."""
 
-
-class CountryField(serializers.ChoiceField):
-    """An ISO 3166-1 alpha-2 code in capitals (an enum in the schema)."""
-
+    codes = COUNTRY_CODES
     default_error_messages = {"invalid_choice": _("%(input)s is not an ISO 3166-1 country code such as CN or DE.")}
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=COUNTRY_CODES, **kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid_choice", input=data)
-        return super().to_internal_value(data)
 
 
 class StrictModelSerializer(serializers.ModelSerializer):
