@@ -473,12 +473,12 @@ def planner_demand() -> dict[tuple[int, int], Any]:
     """The demand figures the planner used (deterministic for the day: whole days of history)."""
     from django.db import connection
 
-    from suppliers import demand
+    from suppliers import forecasting
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT product_id, warehouse_id FROM suppliers_reorderpolicy WHERE method = 'reorder_point'")
         pairs = cursor.fetchall()
-    return demand.daily_demand_stats(product_warehouse_pairs=pairs)
+    return forecasting.daily_demand_stats(product_warehouse_pairs=pairs)
 
 
 # --- the phases -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import Conflict, InsufficientStock, ValidationFailed
+from core.inputs import check_quantity, user_or_none
 from core.limits import MAX_QUANTITY, integer_max
 from inventory import hooks
 from inventory.models import MovementKind, Product, StockLevel, StockMovement, Warehouse
@@ -73,24 +74,11 @@ def movement_hash(
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _check_quantity(quantity: Any, *, field: str = "quantity", allow_negative: bool = False) -> int:
-    if isinstance(quantity, bool) or not isinstance(quantity, int):
-        raise ValidationFailed(_("Quantity must be a whole number."), field=field)
-    if quantity == 0 or (quantity < 0 and not allow_negative):
-        raise ValidationFailed(
-            _("Quantity must not be zero.") if allow_negative else _("Quantity must be positive."),
-            field=field,
-        )
-    if abs(quantity) > MAX_QUANTITY:
-        raise ValidationFailed(_("Quantity is too large (at most %(max)s).") % {"max": MAX_QUANTITY}, field=field)
-    return quantity
-
-
 def _merge(lines: Iterable[StockLine]) -> list[StockLine]:
     """One entry per stock row, in lock order."""
     totals: dict[tuple[int, int], int] = defaultdict(int)
     for line in lines:
-        _check_quantity(line.quantity)
+        check_quantity(line.quantity)
         totals[(line.product_id, line.warehouse_id)] += line.quantity
     return [StockLine(p, w, q) for (p, w), q in sorted(totals.items())]
 
@@ -137,11 +125,16 @@ def _post(
 ) -> list[StockMovement]:
     """Apply on-hand changes with their ledger rows, under row locks taken in order.
 
-    `occurred_at` back-dates the rows' time (a shipment keyed in late); the ledger order — and
-    the hash chain — stay the order of posting.
+    Each stock row appears at most once in `changes`, so each gets at most one new ledger row,
+    chained to that row's head (`ledger_hash`); the rows are inserted by one statement, whose
+    order among different stock rows does not matter to their chains. `occurred_at` back-dates
+    the rows' time (a shipment keyed in late); the ledger order — and the hash chain — stay the
+    order of posting.
     """
     now = _occurred(occurred_at)
     pairs = {(c.product_id, c.warehouse_id) for c in changes}
+    if len(pairs) != len(changes):
+        raise ValueError("one change per stock row: merge the lines first")
     with transaction.atomic():
         ensure_stock_rows(pairs)
         levels = {
@@ -196,7 +189,7 @@ def _post(
                     balance_after=on_hand,
                     reason=reason[:255],
                     reference=reference[:100],
-                    user=user if getattr(user, "pk", None) else None,
+                    user=user_or_none(user),
                     created_at=now,
                     hash=level.ledger_hash,
                 )
@@ -226,7 +219,7 @@ def stock_receive(
     reason: str = "", user: Any = None, kind: str = MovementKind.RECEIPT, occurred_at: datetime | None = None,
 ) -> StockMovement:
     """Goods in (purchase receipt, customer return, opening balance)."""
-    _check_quantity(quantity)
+    check_quantity(quantity)
     product_id, warehouse_id = _resolve(product, warehouse)
     return _post(
         [_Change(product_id, warehouse_id, quantity, kind)],
@@ -238,8 +231,12 @@ def stock_receive_many(
     *, lines: Iterable[StockLine], reference: str = "", reason: str = "", user: Any = None,
     kind: str = MovementKind.RECEIPT, occurred_at: datetime | None = None,
 ) -> list[StockMovement]:
-    """Goods in for many stock rows at once (opening balances, bulk loads): one transaction,
-    rows locked in order, one ledger row per stock row, one stock_arrived hook call."""
+    """Goods in for many stock rows at once (a purchase receipt, opening balances, bulk loads).
+
+    One transaction whatever the number of lines: the rows are locked in (product, warehouse)
+    order, each gets one ledger row (lines naming the same row are added up) chained to its
+    previous one, and stock_arrived is called once for all the products.
+    """
     merged = _merge(lines)
     return _post(
         [_Change(line.product_id, line.warehouse_id, line.quantity, kind) for line in merged],
@@ -252,7 +249,7 @@ def stock_adjust(
     user: Any = None, reference: str = "",
 ) -> StockMovement:
     """A signed manual correction; refused if it would leave less than is reserved."""
-    _check_quantity(quantity, allow_negative=True)
+    check_quantity(quantity, allow_negative=True)
     if not reason or not reason.strip():
         raise ValidationFailed(_("A reason is required for a stock adjustment."), field="reason")
     product_id, warehouse_id = _resolve(product, warehouse)
@@ -267,7 +264,7 @@ def stock_transfer(
     quantity: int, reason: str = "", user: Any = None, reference: str = "",
 ) -> list[StockMovement]:
     """Move available units between warehouses (out and in posted together)."""
-    _check_quantity(quantity)
+    check_quantity(quantity)
     product_id, source_id = _resolve(product, from_warehouse)
     target_id = _resolve(product_id, to_warehouse)[1]  # not `_, …`: that would shadow gettext
     if source_id == target_id:

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from core import money
 from inventory import hooks as inventory_hooks
-from suppliers import demand, planning
+from suppliers import forecasting, planning
 from suppliers.models import (
     PurchaseOrder,
     PurchaseOrderEvent,
@@ -250,7 +250,7 @@ def run_replenishment(
     selected_products = {p.product_id for p in policies} if (policy_ids is not None or product_ids is not None
                                                              or critical_only) else None
     stat_pairs = [(p.product_id, p.warehouse_id) for p in policies if p.method == PolicyMethod.REORDER_POINT]
-    stats = demand.daily_demand_stats(product_warehouse_pairs=stat_pairs) if stat_pairs else {}
+    stats = forecasting.daily_demand_stats(product_warehouse_pairs=stat_pairs) if stat_pairs else {}
     candidates = _load_candidates(selected_products, _blocked_suppliers())
     per_product_lead, per_supplier_lead = measured_lead_times()
     today = timezone.localdate()

@@ -1,10 +1,10 @@
 """Every write of purchasing: suppliers and catalogue, reorder policies, purchase orders, receipts.
 
 Locking: a purchase order is changed only with its row locked (`SELECT … FOR UPDATE`); lines are
-locked after their order, in id order. Receipts post stock through `inventory.services`, which
-locks stock rows in (product, warehouse) order — receipt lines are posted sorted by product so
-the order of locks is the same everywhere. E-mail and PDF rendering are enqueued through the
-outbox and run after commit, never while these locks are held.
+locked after their order, in id order. A receipt posts all its lines' stock with one call of
+`inventory.services.stock_receive_many`, which locks the stock rows in (product, warehouse)
+order, so the order of locks is the same everywhere. E-mail and PDF rendering are enqueued
+through the outbox and run after commit, never while these locks are held.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import outbox
 from core.exceptions import Conflict, NotFound, ValidationFailed
+from core.inputs import check_quantity, user_or_none
 from core.limits import (
     MAX_NOTES_LENGTH,
     MAX_PRICE_BREAKS,
@@ -66,10 +66,6 @@ EMAIL_TASK = "suppliers.tasks.email_purchase_order_task"
 
 
 # --- helpers --------------------------------------------------------------------------------
-def _user_or_none(user: Any) -> Any:
-    return user if getattr(user, "pk", None) else None
-
-
 def _raise_validation(exc: ValidationError) -> None:
     """Turn a model's full_clean() errors into one clear ValidationFailed naming the field."""
     if hasattr(exc, "error_dict"):
@@ -80,16 +76,6 @@ def _raise_validation(exc: ValidationError) -> None:
             details={name: [m for e in errs for m in e.messages] for name, errs in exc.error_dict.items()},
         ) from exc
     raise ValidationFailed(" ".join(exc.messages)) from exc
-
-
-def _check_quantity(value: Any, *, field_name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed(_("Quantity must be a whole number."), field=field_name)
-    if value <= 0:
-        raise ValidationFailed(_("Quantity must be positive."), field=field_name)
-    if value > MAX_QUANTITY:
-        raise ValidationFailed(_("Quantity is too large (at most %(max)s).") % {"max": MAX_QUANTITY}, field=field_name)
-    return value
 
 
 def _check_money(value: Any, *, field_name: str, allow_zero: bool = True) -> Decimal:
@@ -121,14 +107,12 @@ def _check_total(total: Decimal, *, field_name: str = "lines") -> Decimal:
     return total
 
 
-
-
 def _event(
     purchase_order: PurchaseOrder, kind: str, *, user: Any = None, message: str = "",
     from_status: str = "", to_status: str = "", data: dict | None = None,
 ) -> PurchaseOrderEvent:
     return PurchaseOrderEvent.objects.create(
-        purchase_order=purchase_order, kind=kind, user=_user_or_none(user), message=message[:500],
+        purchase_order=purchase_order, kind=kind, user=user_or_none(user), message=message[:500],
         from_status=from_status, to_status=to_status, data=data or {},
     )
 
@@ -192,7 +176,7 @@ def supplier_product_save(
             )
         seen: set[int] = set()
         for index, item in enumerate(price_breaks):
-            quantity = _check_quantity(item.min_quantity, field_name=f"price_breaks[{index}].min_quantity")
+            quantity = check_quantity(item.min_quantity, field=f"price_breaks[{index}].min_quantity")
             if quantity in seen:
                 raise ValidationFailed(
                     _("Two price breaks start at %(quantity)s units.") % {"quantity": quantity},
@@ -366,7 +350,7 @@ def purchase_order_create(
                 field=f"lines[{index}].product",
             )
         seen.add(product.pk)
-        quantity = _check_quantity(line.quantity, field_name=f"lines[{index}].quantity")
+        quantity = check_quantity(line.quantity, field=f"lines[{index}].quantity")
         offer = offers.get(product.pk)
         if line.unit_cost not in (None, ""):
             unit_cost = _check_money(line.unit_cost, field_name=f"lines[{index}].unit_cost")
@@ -396,7 +380,7 @@ def purchase_order_create(
     with transaction.atomic():
         purchase_order = PurchaseOrder.objects.create(
             supplier=supplier_obj, warehouse=warehouse_obj, currency=supplier_obj.currency,
-            payment_terms=supplier_obj.payment_terms, notes=notes, created_by=_user_or_none(user),
+            payment_terms=supplier_obj.payment_terms, notes=notes, created_by=user_or_none(user),
             expected_date=max(line.expected_date for line in prepared), source=PurchaseOrderSource.MANUAL,
         )
         for line in prepared:
@@ -441,7 +425,7 @@ def purchase_order_transition(
             setattr(po, stamp, timezone.now())
             update_fields.append(stamp)
         if to == PurchaseOrderStatus.SENT:
-            po.approved_by = _user_or_none(user)
+            po.approved_by = user_or_none(user)
             update_fields.append("approved_by")
         po.save(update_fields=update_fields)
         if from_status == PurchaseOrderStatus.DRAFT:
@@ -599,6 +583,20 @@ def over_receipt_limit(ordered: int) -> int:
     return int((Decimal(ordered) * (1 + tolerance / 100)).to_integral_value(rounding="ROUND_FLOOR"))
 
 
+_ADD_RECEIVED_SQL = """
+UPDATE suppliers_purchaseorderline AS line
+   SET quantity_received = line.quantity_received + received.quantity
+  FROM unnest(%s::bigint[], %s::integer[]) AS received(id, quantity)
+ WHERE line.id = received.id
+"""
+
+
+def _add_received(items: Sequence[ReceiptLineInput]) -> None:
+    """Add the received units to their purchase-order lines: one statement for all the lines."""
+    with connection.cursor() as cursor:
+        cursor.execute(_ADD_RECEIVED_SQL, [[item.line_id for item in items], [item.quantity for item in items]])
+
+
 def purchase_order_receive(
     *,
     purchase_order: PurchaseOrder | int,
@@ -611,9 +609,11 @@ def purchase_order_receive(
     """Book a delivery: receipt rows, ledger receipts, line totals and the order's status.
 
     All or nothing: an unknown line, a bad quantity, a receipt beyond the over-receipt tolerance
-    or an order in the wrong state raise a clear error and write nothing. Posting stock fires
-    inventory's stock_arrived hook, which reallocates waiting backorders (oldest first) after
-    commit. Locks: order row, then its lines in id order, then stock rows (via inventory).
+    or an order in the wrong state raise a clear error and write nothing. Set-based: the same
+    number of queries for one line or two hundred — one stock posting for all lines (one ledger
+    row each), whose single stock_arrived hook call reallocates waiting backorders (oldest
+    first) after commit. Locks: order row, then its lines in id order, then stock rows (via
+    inventory, in product order).
     """
     if not lines:
         raise ValidationFailed(_("Enter a received quantity for at least one line."), field="lines")
@@ -621,7 +621,7 @@ def purchase_order_receive(
     for index, item in enumerate(lines):
         if isinstance(item.line_id, bool) or not isinstance(item.line_id, int):
             raise ValidationFailed(_("Unknown purchase order line."), field=f"lines[{index}].line_id")
-        _check_quantity(item.quantity, field_name=f"lines[{index}].quantity")
+        check_quantity(item.quantity, field=f"lines[{index}].quantity")
         if item.line_id in wanted:
             raise ValidationFailed(_("A line appears twice in this receipt."), field=f"lines[{index}].line_id")
         if item.unit_cost not in (None, ""):
@@ -667,21 +667,26 @@ def purchase_order_receive(
                 field="lines", details=problems,
             )
         receipt = GoodsReceipt.objects.create(
-            purchase_order=po, received_at=received_at, received_by=_user_or_none(user),
+            purchase_order=po, received_at=received_at, received_by=user_or_none(user),
             delivery_note=delivery_note[:100], notes=notes,
         )
-        receipt_lines = []
-        for line_id, item in sorted(wanted.items(), key=lambda pair: (po_lines[pair[0]].product_id, pair[0])):
-            line = po_lines[line_id]
-            cost = line.unit_cost if item.unit_cost in (None, "") else Decimal(str(item.unit_cost))
-            receipt_lines.append(GoodsReceiptLine(receipt=receipt, line=line, quantity=item.quantity, unit_cost=cost))
-            PurchaseOrderLine.objects.filter(pk=line.pk).update(quantity_received=F("quantity_received") + item.quantity)
-            line.quantity_received += item.quantity
-            stock.stock_receive(
-                product=line.product_id, warehouse=po.warehouse_id, quantity=item.quantity,
-                reference=f"{po.number}/{receipt.number}", reason=_("purchase receipt"), user=user,
-                kind=MovementKind.RECEIPT,
+        # Product order: the order inventory locks stock rows in, and the order of the rows here.
+        received = sorted(wanted.values(), key=lambda item: (po_lines[item.line_id].product_id, item.line_id))
+        receipt_lines = [
+            GoodsReceiptLine(
+                receipt=receipt, line=po_lines[item.line_id], quantity=item.quantity,
+                unit_cost=po_lines[item.line_id].unit_cost if item.unit_cost in (None, "") else Decimal(str(item.unit_cost)),
             )
+            for item in received
+        ]
+        _add_received(received)
+        for item in received:
+            po_lines[item.line_id].quantity_received += item.quantity
+        stock.stock_receive_many(
+            lines=[stock.StockLine(po_lines[item.line_id].product_id, po.warehouse_id, item.quantity) for item in received],
+            reference=f"{po.number}/{receipt.number}", reason=_("purchase receipt"), user=user,
+            kind=MovementKind.RECEIPT,
+        )
         GoodsReceiptLine.objects.bulk_create(receipt_lines)
         _event(po, PurchaseOrderEventKind.RECEIVED, user=user,
                message=_("Receipt %(number)s booked.") % {"number": receipt.number},

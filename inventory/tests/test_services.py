@@ -277,6 +277,43 @@ def test_receipts_and_releases_offer_units_to_waiting_orders_through_the_hook(pr
     assert seen == [{product.pk}, {product.pk}]
 
 
+def test_receive_many_posts_one_chained_ledger_row_per_stock_row_and_calls_the_hook_once(
+    warehouse, other_warehouse, monkeypatch
+):
+    # given two products in two warehouses, three of the four rows with history already
+    seen: list[set[int]] = []
+    monkeypatch.setattr(hooks, "_stock_arrived_handlers", [seen.append])
+    first, second = ProductFactory(sku="MANY-A"), ProductFactory(sku="MANY-B")
+    give_stock(first, warehouse, 2)
+    give_stock(first, other_warehouse, 3)
+    give_stock(second, warehouse, 4)
+    heads = {(row.product_id, row.warehouse_id): row.ledger_hash for row in StockLevel.objects.all()}
+    seen.clear()
+    # when one call receives them in reverse order, one row named twice
+    movements = services.stock_receive_many(
+        lines=[StockLine(second.pk, other_warehouse.pk, 5), StockLine(second.pk, warehouse.pk, 1),
+               StockLine(first.pk, other_warehouse.pk, 1), StockLine(first.pk, warehouse.pk, 7),
+               StockLine(second.pk, warehouse.pk, 2)],
+        reference="BULK-1",
+    )
+    # then one ledger row per stock row, in lock order, each chained to that row's previous head
+    assert [(m.product_id, m.warehouse_id, m.quantity, m.balance_after) for m in movements] == sorted([
+        (first.pk, warehouse.pk, 7, 9), (first.pk, other_warehouse.pk, 1, 4),
+        (second.pk, warehouse.pk, 3, 7), (second.pk, other_warehouse.pk, 5, 5),
+    ])
+    for movement in StockMovement.objects.filter(reference="BULK-1"):
+        assert movement.hash == movement_hash(
+            heads.get((movement.product_id, movement.warehouse_id), ""), product_id=movement.product_id,
+            warehouse_id=movement.warehouse_id, kind=movement.kind, quantity=movement.quantity,
+            balance_after=movement.balance_after, reference="BULK-1", created_at=movement.created_at,
+        )
+        assert level(movement.product, movement.warehouse).ledger_hash == movement.hash
+    assert selectors.verify_ledger() == []
+    # and higher apps hear of both products once
+    assert seen == [{first.pk, second.pk}]
+    assert_stock_invariants()
+
+
 def test_orders_app_turns_arrivals_into_an_outbox_message(product, warehouse):
     give_stock(product, warehouse, 5)
     message = OutboxMessage.objects.get(task_name="orders.tasks.reallocate_backorders_task")

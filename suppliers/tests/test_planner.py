@@ -108,21 +108,8 @@ def _ship(product, warehouse, quantity):
     stock.stock_issue_for_shipment(lines=[StockLine(product.pk, warehouse.pk, quantity)], reference="history")
 
 
-def test_history_fallback_computes_mean_and_sample_sigma_of_daily_shipments(db):
-    from suppliers.demand import history_demand_stats
-
-    warehouse, product = WarehouseFactory(), ProductFactory()
-    _ship(product, warehouse, 90)
-
-    stats = history_demand_stats(product_warehouse_pairs=[(product.pk, warehouse.pk)])[(product.pk, warehouse.pk)]
-
-    # 90 units on one day of 90: mean 1/day; sample sigma = sqrt((8100 - 90 * 1) / 89) = 9.487
-    assert stats.mean == pytest.approx(1.0)
-    assert stats.sigma == pytest.approx(9.4868, abs=1e-4)
-
-
 def test_reorder_point_policy_stores_its_levels_and_orders_up_to_them(db):
-    from suppliers import demand, planning
+    from suppliers import forecasting, planning
 
     warehouse, supplier = WarehouseFactory(), SupplierFactory(default_lead_time_days=9)
     product = ProductFactory()
@@ -130,7 +117,7 @@ def test_reorder_point_policy_stores_its_levels_and_orders_up_to_them(db):
     policy = ReorderPolicyFactory(product=product, warehouse=warehouse, method=PolicyMethod.REORDER_POINT,
                                   min_quantity=0, max_quantity=30, review_period_days=7)
     _ship(product, warehouse, 90)
-    stats = demand.daily_demand_stats(product_warehouse_pairs=[(product.pk, warehouse.pk)])[(product.pk, warehouse.pk)]
+    stats = forecasting.daily_demand_stats(product_warehouse_pairs=[(product.pk, warehouse.pk)])[(product.pk, warehouse.pk)]
     expected = planning.policy_levels(
         method=PolicyMethod.REORDER_POINT, min_quantity=0, max_quantity=30, service_level=Decimal("0.95"),
         review_period_days=7, mean_daily=stats.mean, sigma_daily=stats.sigma, lead_time_days=9,
