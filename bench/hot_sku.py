@@ -4,7 +4,7 @@ Each client loops `orders.services.place_order` (one line, quantity 1, allow_bac
 until it gets its first clean out-of-stock (InsufficientStock); every order must succeed or
 be refused that way — no other error, no request slower than 2 s. Exactly 1,000 must succeed.
 The limit, in the same run: the same clients looping one conditional single-row UPDATE in
-autocommit (`reserved = reserved + 1 WHERE on_hand - reserved >= 1`) until it updates nothing
+autocommit (`reserved = reserved + 1 WHERE available >= 1`) until it updates nothing
 (`ratio` = service / that). A second limit, the same work in raw SQL: each sale is a whole
 order placed the way bench/order_intake.py's raw client places it, a guarded UPDATE and one
 CTE inserting address, order, line, allocation, events and outbox row (`same_work_ratio`).
@@ -136,7 +136,7 @@ def raw_client(index: int, barrier: Any, url: str, level_id: int) -> dict[str, A
     def sell(_seq: int) -> bool:
         return conn.execute(
             "UPDATE inventory_stocklevel SET reserved = reserved + 1, updated_at = now() "
-            "WHERE id = %s AND on_hand - reserved >= 1 RETURNING id",
+            "WHERE id = %s AND available >= 1 RETURNING id",
             [level_id],
         ).fetchone() is not None
 

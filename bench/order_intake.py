@@ -2,8 +2,8 @@
 
 Three ways, same run, same machine, same data (the order tables are emptied and reservations
 reset before each phase, stock is plentiful so every order allocates):
-  (c) raw — the limit: per order one guarded `UPDATE … FROM unnest(…) … WHERE on_hand - reserved
-      >= qty RETURNING` (rows locked in (product, warehouse) order) and one CTE that inserts the
+  (c) raw — the limit: per order one guarded `UPDATE … FROM unnest(…) … WHERE available >= qty
+      RETURNING` (rows locked in (product, warehouse) order) and one CTE that inserts the
       address, order, lines, allocations, events and outbox row; psycopg 3, no ORM;
   (a) service — `orders.services.place_order` (Django ORM, one connection per client);
   (b) api — `POST /api/v1/orders/` with token auth against gunicorn (4 sync workers).
@@ -225,7 +225,7 @@ UPDATE inventory_stocklevel AS s
           JOIN inventory_stocklevel sl ON sl.product_id = p.id AND sl.warehouse_id = %(warehouse)s
          ORDER BY sl.product_id, sl.warehouse_id
            FOR UPDATE OF sl) AS r
- WHERE s.id = r.id AND s.on_hand - s.reserved >= r.quantity
+ WHERE s.id = r.id AND s.available >= r.quantity
 RETURNING s.product_id
 """
 

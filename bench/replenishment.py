@@ -126,13 +126,14 @@ def copy_text(table: str, columns: list[str], text: str) -> None:
 
 
 def copy_models(model: Any, objects: list[Any]) -> list[int]:
-    """COPY unsaved model instances (every concrete column but the id); returns the new ids in order.
+    """COPY unsaved model instances (every concrete column but the id and generated ones); returns
+    the new ids in order.
 
     Columns come from the model, so defaults and auto_now fields are filled as Django would.
     """
     from django.db import connection
 
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
     table = model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
@@ -326,7 +327,7 @@ WITH {history}, on_order AS (
 ), policy AS (
     SELECT p.id, p.product_id, p.warehouse_id, p.method, p.min_quantity, p.max_quantity,
            GREATEST(p.review_period_days, 1) AS review, p.preferred_supplier_id, z.z,
-           COALESCE(st.on_hand, 0) - COALESCE(st.reserved, 0) + COALESCE(o.quantity, 0) AS position,
+           COALESCE(st.available, 0) + COALESCE(o.quantity, 0) AS position,
            CASE WHEN p.method = 'reorder_point' THEN COALESCE(h.mean, 0) ELSE 0 END AS mean,
            CASE WHEN p.method = 'reorder_point' THEN COALESCE(h.sigma, 0) ELSE 0 END AS sigma,
            basis.supplier_id AS basis_supplier, COALESCE(basis.lead, 0) AS basis_lead

@@ -22,7 +22,7 @@ from inventory.models import Product, StockLevel, StockMovement, Warehouse
 
 class StockLevelInline(admin.TabularInline):
     model = StockLevel
-    fields = ("warehouse", "on_hand", "reserved", "available_units", "updated_at")
+    fields = ("warehouse", "on_hand", "reserved", "available", "updated_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -33,10 +33,6 @@ class StockLevelInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("warehouse")
-
-    @admin.display(description=gettext_lazy("available"))
-    def available_units(self, level: StockLevel) -> int:
-        return level.available
 
 
 @admin.register(Product)
@@ -97,18 +93,14 @@ def _intermediate(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: 
 
 @admin.register(StockLevel)
 class StockLevelAdmin(admin.ModelAdmin):
-    list_display = ("product", "warehouse", "on_hand", "reserved", "available_units", "updated_at")
+    list_display = ("product", "warehouse", "on_hand", "reserved", "available", "updated_at")
     list_filter = ("warehouse",)
     search_fields = ("=product__sku", "product__name")
     list_select_related = ("product", "warehouse")
-    readonly_fields = ("product", "warehouse", "on_hand", "reserved", "ledger_hash", "updated_at")
+    readonly_fields = ("product", "warehouse", "on_hand", "reserved", "available", "ledger_hash", "updated_at")
     actions = ["adjust_stock", "count_stock"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-
-    @admin.display(description=gettext_lazy("available"))
-    def available_units(self, level: StockLevel) -> int:
-        return level.available
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # rows appear with their first movement

@@ -127,16 +127,14 @@ class Warehouse(models.Model):
         return f"{self.code} · {self.name}"
 
 
-class StockLevelQuerySet(models.QuerySet):
-    def with_available(self) -> StockLevelQuerySet:
-        return self.annotate(available=F("on_hand") - F("reserved"))
-
-
 class StockLevel(models.Model):
     """On-hand and reserved units of one product in one warehouse.
 
     Written only by inventory.services, always in the same transaction as the ledger rows;
-    `ledger_hash` is the head of this row's hash chain of movements.
+    `ledger_hash` is the head of this row's hash chain of movements. `available` is the one
+    definition of free stock: a column PostgreSQL computes on every write, read by
+    inventory.selectors and by the reservation SQL. An instance written through `F()` or SQL
+    does not know its new value: read it again (refresh_from_db, RETURNING).
     """
 
     # No single-column indexes: the unique (product, warehouse) and the (warehouse, product) index
@@ -147,8 +145,14 @@ class StockLevel(models.Model):
     reserved = models.IntegerField(_("reserved"), default=0)
     ledger_hash = models.CharField(_("ledger hash"), max_length=64, default="", blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    objects = StockLevelQuerySet.as_manager()
+    # Stored, not indexed: rewriting it costs nothing extra on a reservation's row version (the
+    # row is rewritten anyway) and keeps that update HOT; no query needs an index on it.
+    available = models.GeneratedField(
+        expression=F("on_hand") - F("reserved"),
+        output_field=models.IntegerField(),
+        db_persist=True,
+        verbose_name=_("available"),
+    )
 
     class Meta:
         verbose_name = _("stock level")
@@ -165,16 +169,6 @@ class StockLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id}@{self.warehouse_id}: {self.on_hand}/{self.reserved}"
-
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
-
-    @available.setter
-    def available(self, value: int) -> None:
-        # `StockLevelQuerySet.with_available()` annotates the same figure computed by the
-        # database; Django sets annotations as attributes, so accept (and ignore) it.
-        pass
 
 
 class MovementKind(models.TextChoices):

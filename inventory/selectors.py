@@ -18,20 +18,22 @@ from inventory.services import movement_hash
 
 
 def availability(*, product_ids: Iterable[int]) -> dict[int, dict[int, int]]:
-    """{product_id: {warehouse_id: available}} without locking (for display and planning)."""
+    """{product_id: {warehouse_id: available}} without locking (for display and planning).
+
+    The one read of StockLevel.available for Python code; SQL reads the column itself.
+    """
     result: dict[int, dict[int, int]] = defaultdict(dict)
     rows = StockLevel.objects.filter(product_id__in=list(product_ids)).values_list(
-        "product_id", "warehouse_id", "on_hand", "reserved"
+        "product_id", "warehouse_id", "available"
     )
-    for product_id, warehouse_id, on_hand, reserved in rows:
-        result[product_id][warehouse_id] = on_hand - reserved
+    for product_id, warehouse_id, available in rows:
+        result[product_id][warehouse_id] = available
     return result
 
 
 def stock_levels() -> QuerySet[StockLevel]:
     return (
-        StockLevel.objects.with_available()
-        .select_related("product", "warehouse")
+        StockLevel.objects.select_related("product", "warehouse")
         .order_by("product__sku", "warehouse__priority", "warehouse__code")
     )
 
@@ -45,7 +47,7 @@ def product_ledger(*, product: Product, warehouse_id: int | None = None) -> Quer
 
 
 # Low-stock rules from higher apps (suppliers' reorder policies) plug in here:
-# callable(queryset of StockLevel annotated with `available`) -> queryset of low rows, or None.
+# callable(queryset of StockLevel) -> queryset of low rows, or None.
 LOW_STOCK_PROVIDERS: list[Callable[[QuerySet[StockLevel]], QuerySet[StockLevel] | None]] = []
 
 
@@ -131,10 +133,7 @@ class WarehouseStock:
     warehouse: Warehouse
     on_hand: int
     reserved: int
-
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
+    available: int
 
 
 def stock_by_warehouse(*, sku: str | None = None, product: Product | None = None) -> tuple[Product | None, list[WarehouseStock]]:
@@ -150,14 +149,14 @@ def stock_by_warehouse(*, sku: str | None = None, product: Product | None = None
     warehouses = {w.pk: w for w in Warehouse.objects.filter(active=True)}
     for level in levels.values():
         warehouses.setdefault(level.warehouse_id, level.warehouse)
-    rows = [
-        WarehouseStock(
-            warehouse=warehouse,
-            on_hand=levels[warehouse.pk].on_hand if warehouse.pk in levels else 0,
-            reserved=levels[warehouse.pk].reserved if warehouse.pk in levels else 0,
+    rows = []
+    for warehouse in sorted(warehouses.values(), key=lambda w: (w.priority, w.code)):
+        level = levels.get(warehouse.pk)
+        rows.append(
+            WarehouseStock(warehouse=warehouse, on_hand=level.on_hand, reserved=level.reserved, available=level.available)
+            if level is not None
+            else WarehouseStock(warehouse=warehouse, on_hand=0, reserved=0, available=0)
         )
-        for warehouse in sorted(warehouses.values(), key=lambda w: (w.priority, w.code))
-    ]
     return product, rows
 
 
@@ -170,13 +169,13 @@ def attach_stock_totals(products: list[Product]) -> None:
         for row in StockLevel.objects.filter(product_id__in=[p.pk for p in products])
         .order_by()
         .values("product_id")
-        .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
+        .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"), available=Sum("available"))
     }
     for product in products:
         row = totals.get(product.pk, {})
         product.on_hand = row.get("on_hand") or 0
         product.reserved = row.get("reserved") or 0
-        product.available = product.on_hand - product.reserved
+        product.available = row.get("available") or 0
 
 
 def warehouse_summaries() -> QuerySet[Warehouse]:

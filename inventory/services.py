@@ -376,7 +376,7 @@ class ReservationSQL:
 
 _RESERVATION_CTES = """
 stock_locked AS (
-    SELECT sl.id, sl.product_id, sl.warehouse_id, req.quantity, sl.on_hand - sl.reserved >= req.quantity AS enough
+    SELECT sl.id, sl.product_id, sl.warehouse_id, req.quantity, sl.available >= req.quantity AS enough
       FROM inventory_stocklevel sl
       JOIN unnest(%s::bigint[], %s::bigint[], %s::integer[]) AS req(product_id, warehouse_id, quantity)
         ON sl.product_id = req.product_id AND sl.warehouse_id = req.warehouse_id
@@ -387,7 +387,7 @@ stock_locked AS (
     UPDATE inventory_stocklevel AS s
        SET reserved = s.reserved + l.quantity, updated_at = now()
       FROM stock_locked AS l
-     WHERE s.id = l.id AND s.on_hand - s.reserved >= l.quantity
+     WHERE s.id = l.id AND s.available >= l.quantity
        AND (SELECT count(*) = {rows} AND bool_and(enough) FROM stock_locked)
     RETURNING s.id
 )"""

@@ -15,7 +15,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from inventory.models import Product, StockLevel, Warehouse
+from inventory import selectors as inventory_selectors
+from inventory.models import Product, Warehouse
 from suppliers import planner, services
 from suppliers.models import PurchaseOrder, ReorderPolicy, Supplier, SupplierProduct
 from suppliers.statuses import PolicyMethod
@@ -75,14 +76,13 @@ def seed(*, stdout: Any = None) -> None:
                 ],
             )
 
-    stock = {(s.product_id, s.warehouse_id): s.on_hand - s.reserved
-             for s in StockLevel.objects.filter(product__in=products, warehouse__in=warehouses)}
+    stock = inventory_selectors.availability(product_ids=[product.pk for product in products[:120]])
     have_policy = set(ReorderPolicy.objects.values_list("product_id", "warehouse_id"))
     for index, product in enumerate(products[:120]):
         for warehouse in warehouses[:2]:
             if (product.pk, warehouse.pk) in have_policy:
                 continue
-            available = stock.get((product.pk, warehouse.pk), 0)
+            available = stock.get(product.pk, {}).get(warehouse.pk, 0)
             if index % 2 == 0:
                 # Some sit below their minimum so the planner has something to suggest.
                 minimum = max(available + 5, 10) if index % 6 == 0 else max(available // 3, 5)

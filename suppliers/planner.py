@@ -108,7 +108,7 @@ SELECT p.id, p.product_id, p.warehouse_id, p.method, p.min_quantity, p.max_quant
 
 # Stock and incoming supply per policy, read under the planner lock.
 _POSITIONS_SQL = """
-SELECT p.id, COALESCE(s.on_hand, 0), COALESCE(s.reserved, 0), COALESCE(o.on_order, 0)
+SELECT p.id, COALESCE(s.available, 0), COALESCE(o.on_order, 0)
   FROM suppliers_reorderpolicy p
   JOIN inventory_product pr ON pr.id = p.product_id
   LEFT JOIN inventory_stocklevel s ON s.product_id = p.product_id AND s.warehouse_id = p.warehouse_id
@@ -290,7 +290,7 @@ def run_replenishment(
             position_row = positions.get(policy.id)
             if position_row is None:
                 continue
-            on_hand, reserved, on_order = position_row
+            available, on_order = position_row
             offers = candidates.get(policy.product_id, [])
             stat = stats.get((policy.product_id, policy.warehouse_id))
             mean = float(stat.mean) if stat is not None else 0.0
@@ -309,9 +309,7 @@ def run_replenishment(
                 Decimal(str(round(mean, 4))), Decimal(str(round(sigma, 4))), Decimal(str(round(lead, 2))),
             ))
             backordered = backorders.get(policy.product_id, 0) if backorder_home.get(policy.product_id) == policy.id else 0
-            position = planning.inventory_position(
-                on_hand=on_hand, reserved=reserved, on_order=on_order, backordered=backordered
-            )
+            position = planning.inventory_position(available=available, on_order=on_order, backordered=backordered)
             need = planning.quantity_needed(position=position, levels=levels)
             if position <= levels.reorder_level:
                 result.below_reorder_level += 1

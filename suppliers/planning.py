@@ -82,9 +82,9 @@ def policy_levels(
     )
 
 
-def inventory_position(*, on_hand: int, reserved: int, on_order: int, backordered: int = 0) -> int:
-    """What we have and have coming, less what is already promised to customers."""
-    return on_hand - reserved + on_order - backordered
+def inventory_position(*, available: int, on_order: int, backordered: int = 0) -> int:
+    """What we have free (StockLevel.available) and have coming, less what waiting orders are owed."""
+    return available + on_order - backordered
 
 
 def quantity_needed(*, position: int, levels: PolicyLevels) -> int:

@@ -256,7 +256,7 @@ def test_stock_rows_are_locked_in_product_then_warehouse_order_before_they_are_w
     (statement,) = [q["sql"] for q in queries.captured_queries if "inventory_stocklevel" in q["sql"]]
     assert "ORDER BY sl.product_id, sl.warehouse_id" in statement
     assert "FOR UPDATE" in statement
-    assert "s.on_hand - s.reserved >=" in statement
+    assert "s.available >= l.quantity" in statement
     locked = services.lock_stock_levels(product_ids=[second.pk, first.pk])
     assert [(row.product_id, row.warehouse_id) for row in locked] == sorted(
         (row.product_id, row.warehouse_id) for row in locked

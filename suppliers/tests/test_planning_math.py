@@ -59,7 +59,7 @@ def test_min_max_orders_up_to_max_at_or_below_min():
 
 
 def test_inventory_position_counts_supply_and_open_demand():
-    assert planning.inventory_position(on_hand=30, reserved=10, on_order=25, backordered=7) == 38
+    assert planning.inventory_position(available=20, on_order=25, backordered=7) == 38
 
 
 @pytest.mark.parametrize(
