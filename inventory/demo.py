@@ -14,10 +14,12 @@ claim then skips them instead of running hundreds of no-op reallocations.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from celery.app.task import Task
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -80,15 +82,17 @@ def gtin13(index: int) -> str:
     return code
 
 
-def settle_outbox(since_id: int, task_names: set[str]) -> int:
+def settle_outbox(since_id: int, tasks: Iterable[Task] | None = None) -> int:
     """Mark the outbox messages seeding caused as processed (demo history, nothing to do).
 
-    Only messages newer than `since_id` with these task names are touched; seeding runs before
-    the site takes traffic, so those are ours.
+    Only messages newer than `since_id` (of these tasks; None: of any task — what a higher app's
+    hook enqueued, which inventory cannot name) are touched; seeding runs before the site takes
+    traffic, so those are ours.
     """
-    return OutboxMessage.objects.filter(pk__gt=since_id, task_name__in=task_names, processed_at__isnull=True).update(
-        processed_at=timezone.now(), last_error="seed_demo: demo history, not run"
-    )
+    messages = OutboxMessage.objects.filter(pk__gt=since_id, processed_at__isnull=True)
+    if tasks is not None:
+        messages = messages.filter(task_name__in=[task.name for task in tasks])
+    return messages.update(processed_at=timezone.now(), last_error="seed_demo: demo history, not run")
 
 
 def outbox_high_water_mark() -> int:
@@ -211,5 +215,5 @@ def seed(*, stdout: Any = None) -> None:
         posted = _opening_stock(products, warehouses, rng)
         if fresh_ledger and posted:
             _ledger_stories(products, warehouses, rng)
-        settle_outbox(since, {"orders.tasks.reallocate_backorders_task"})
+        settle_outbox(since)  # the stock_arrived hook's reallocations: history, nothing to offer
     _write(stdout, f"inventory: {len(warehouses)} warehouses, {len(products)} products, {posted} opening balances")

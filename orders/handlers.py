@@ -7,16 +7,17 @@ from typing import Any
 from django.db.models import Sum
 
 from core import outbox
+from orders import tasks
 
 
 def offer_stock_to_backorders(product_ids: set[int]) -> None:
     """Stock became available: reallocate waiting orders after this transaction commits."""
-    outbox.enqueue("orders.tasks.reallocate_backorders_task", kwargs={"product_ids": sorted(product_ids)})
+    outbox.enqueue(tasks.reallocate_backorders_task, kwargs={"product_ids": sorted(product_ids)})
 
 
 def renew_promises(product_ids: set[int]) -> None:
     """Incoming supply changed (PO sent, confirmed, cancelled): re-promise waiting orders after commit."""
-    outbox.enqueue("orders.tasks.repromise_orders_task", kwargs={"product_ids": sorted(product_ids)})
+    outbox.enqueue(tasks.repromise_orders_task, kwargs={"product_ids": sorted(product_ids)})
 
 
 def backordered_units(product_ids: set[int] | None, *, before: Any = None) -> dict[int, int]:
