@@ -1,8 +1,7 @@
-"""Demo users for `seed_demo`: an admin and one user per role. Domain apps add their data."""
+"""Demo users for `seed_demo`: an admin and one user per role. Domain apps add their data through
+core.hooks.DEMO_SEEDERS."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,15 +20,6 @@ ROLE_USERS = {
     "analyst": roles.ANALYST,
     "supplier": roles.SUPPLIER,
 }
-
-# Domain apps append (name, callable(stdout)) to seed their demo data, in dependency order.
-DEMO_SEEDERS: list[tuple[str, Callable]] = []
-
-
-def register_demo_seeder(name: str, seeder: Callable) -> None:
-    if name not in [existing for existing, _ in DEMO_SEEDERS]:
-        DEMO_SEEDERS.append((name, seeder))
-
 
 @transaction.atomic
 def seed_users() -> None:

@@ -176,7 +176,7 @@ def expected_supply_dates(
 # --- low stock ------------------------------------------------------------------------------
 def low_stock_rows(base: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
     """Rows at or below their policy's reorder level where a policy exists, else at or below
-    the product's threshold (registered in inventory.selectors.LOW_STOCK_PROVIDERS)."""
+    the product's threshold (fills inventory.hooks.LOW_STOCK)."""
     policy = ReorderPolicy.objects.filter(
         product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id"), active=True
     )

@@ -263,10 +263,10 @@ def test_stock_rows_are_locked_in_product_then_warehouse_order_before_they_are_w
     )
 
 
-def test_receipts_and_releases_offer_units_to_waiting_orders_through_the_hook(product, warehouse, monkeypatch):
+def test_receipts_and_releases_offer_units_to_waiting_orders_through_the_hook(product, warehouse, only_fillers):
     # given a hook listener standing in for a higher app
     seen: list[set[int]] = []
-    monkeypatch.setattr(hooks, "_stock_arrived_handlers", [seen.append])
+    only_fillers(hooks.STOCK_ARRIVED, seen.append)
     # when units arrive, are reserved, released and shipped
     give_stock(product, warehouse, 5)
     services.stock_reserve(lines=[StockLine(product.pk, warehouse.pk, 2)])
