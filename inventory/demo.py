@@ -7,25 +7,22 @@ ledger. A fixed random seed makes every run produce the same data.
 
 Every receipt calls the stock-arrived hook, which enqueues a backorder reallocation through the
 outbox. At seeding time there is nothing to reallocate, so the seeder marks the messages it
-caused as processed in its own transaction (see `settle_outbox`): the worker's exactly-once
+caused as processed in its own transaction (core.demo.settle_outbox): the worker's exactly-once
 claim then skips them instead of running hundreds of no-op reallocations.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from celery.app.task import Task
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
+from core.demo import outbox_high_water_mark, settle_outbox
 from core.exceptions import DomainError
-from core.models import OutboxMessage
 from inventory import services
 from inventory.models import MovementKind, Product, StockMovement, Unit, Warehouse, gtin_check_digit_is_valid
 
@@ -80,23 +77,6 @@ def gtin13(index: int) -> str:
     code = body + str((10 - total % 10) % 10)
     assert gtin_check_digit_is_valid(code)
     return code
-
-
-def settle_outbox(since_id: int, tasks: Iterable[Task] | None = None) -> int:
-    """Mark the outbox messages seeding caused as processed (demo history, nothing to do).
-
-    Only messages newer than `since_id` (of these tasks; None: of any task — what a higher app's
-    hook enqueued, which inventory cannot name) are touched; seeding runs before the site takes
-    traffic, so those are ours.
-    """
-    messages = OutboxMessage.objects.filter(pk__gt=since_id, processed_at__isnull=True)
-    if tasks is not None:
-        messages = messages.filter(task_name__in=[task.name for task in tasks])
-    return messages.update(processed_at=timezone.now(), last_error="seed_demo: demo history, not run")
-
-
-def outbox_high_water_mark() -> int:
-    return OutboxMessage.objects.aggregate(top=Max("pk"))["top"] or 0
 
 
 def _warehouses() -> list[Warehouse]:

@@ -34,8 +34,9 @@ from django.db.models import DateTimeField, ExpressionWrapper, OuterRef, Subquer
 from django.db.models.functions import Least
 from django.utils import timezone
 
+from core.demo import outbox_high_water_mark, settle_outbox
 from core.exceptions import InsufficientStock
-from inventory.demo import demo_products, outbox_high_water_mark, settle_outbox, stock_profile
+from inventory.demo import demo_products, stock_profile
 from orders import services, tasks
 from orders.models import Address, Allocation, Channel, Customer, OrderEvent, OrderLine, SalesOrder
 from orders.statuses import AllocationStrategy, ChannelKind, EventKind, OrderStatus
