@@ -187,6 +187,12 @@ def relay(stop: threading.Event, *, app: Any = None, batch_size: int = 500) -> N
     connection.close()
 
 
+def mark_processed(outbox_id: int) -> None:
+    """For a task that is run once by other means than the outbox claim (its own lock or key):
+    its message is done, so `drain` does not publish it again."""
+    OutboxMessage.objects.filter(pk=outbox_id, processed_at__isnull=True).update(processed_at=timezone.now())
+
+
 def purge(*, older_than: timedelta) -> int:
     deleted, _ = OutboxMessage.objects.filter(
         processed_at__lt=timezone.now() - older_than

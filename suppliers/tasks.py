@@ -11,6 +11,7 @@ from typing import Any
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from core import outbox
 from core.outbox import outbox_task
 from suppliers.models import PurchaseOrder
 
@@ -27,8 +28,9 @@ def run_replenishment_task(
 ) -> dict[str, Any] | None:
     """Beat (nightly / hourly critical) and the portal button. Runs each JobRun slot once.
 
-    `_outbox_id` is accepted because the portal enqueues through the outbox; the JobRun row,
-    not the outbox claim, is what makes the run happen once (its lock is held only while planning).
+    `_outbox_id` comes with the portal's run (enqueued through the outbox); the JobRun row, not the
+    outbox claim, is what makes the run happen once (its lock is held only while planning), so
+    the message is marked processed after the run rather than claimed before it.
     `job` is one of suppliers.jobs.JOBS (None: jobs.NIGHTLY).
     """
     from suppliers import jobs
@@ -36,7 +38,10 @@ def run_replenishment_task(
     job = job or jobs.NIGHTLY
     if job_run_id is None:
         job_run_id = jobs.job_run_for_slot(job=job, slot=slot or jobs.current_slot(job)).pk
-    return jobs.execute_replenishment_run(job_run_id=job_run_id, critical_only=critical_only, user_id=user_id)
+    result = jobs.execute_replenishment_run(job_run_id=job_run_id, critical_only=critical_only, user_id=user_id)
+    if _outbox_id is not None:
+        outbox.mark_processed(_outbox_id)
+    return result
 
 
 @outbox_task(name="suppliers.tasks.email_purchase_order_task", ignore_result=True, autoretry_for=(OSError,),
