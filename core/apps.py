@@ -1,6 +1,5 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
-from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,6 +14,6 @@ class CoreConfig(AppConfig):
         # permission mapping is synced after the last one rather than in a data migration
         # (which creates the groups themselves). Infrastructure, not business flow.
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="core.sync_roles")
-        # Every app declares its hook points in its hooks.py (core.hooks): import them all, so
-        # the list is complete whoever fills them.
-        autodiscover_modules("hooks")
+        from core import hooks
+
+        hooks.discover()  # every app's hook points are declared before any app fills them

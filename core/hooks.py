@@ -10,8 +10,8 @@ for business flow). Two kinds:
 Fill order is the order of the filling apps in INSTALLED_APPS. Filling the same function twice
 keeps it once, in its first place; filling anything but a declared point (or with other options
 than the point declares) raises ImproperlyConfigured, which stops start-up.
-CoreConfig.ready() imports every app's `hooks` module, so `python3 -m scoms manage hooks` lists
-every point and who fills it. Core's own points are declared at the end of this module.
+CoreConfig.ready() imports every project app's `hooks` module (`discover`), so `python3 -m scoms
+manage hooks` lists every point and who fills it. Core's own points are declared at the end of this module.
 """
 
 from __future__ import annotations
@@ -19,11 +19,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import module_has_submodule
 
 HANDLERS = "handlers"
 PROVIDERS = "providers"
@@ -119,6 +123,14 @@ def fill(point: HookPoint, function: Callable[..., Any], **options: Any) -> None
             point._fillers[index] = filler
             return
     point._fillers.append(filler)
+
+
+def discover() -> None:
+    """Import the `hooks` module of every installed app of this project — the apps at the top of
+    BASE_DIR; libraries may have unrelated `hooks` modules."""
+    for config in apps.get_app_configs():
+        if Path(config.path).parent == Path(settings.BASE_DIR) and module_has_submodule(config.module, "hooks"):
+            import_module(f"{config.name}.hooks")
 
 
 def points() -> list[HookPoint]:

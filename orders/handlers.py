@@ -1,4 +1,4 @@
-"""Reactions to other apps' hooks (registered in OrdersConfig.ready)."""
+"""Reactions to other apps' hook points (filled in OrdersConfig.ready)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def backordered_units(product_ids: set[int] | None, *, before: Any = None) -> di
     """Units on open order lines still waiting for stock, per product (one aggregate query);
     with `before` (a saved order), only those of orders placed before it — its place in the queue.
 
-    Registered as inventory's open-demand provider: the replenishment planner and the
+    Fills inventory.hooks.OPEN_DEMAND: the replenishment planner and the
     available-to-promise dates count these.
     """
     from django.db.models import Q

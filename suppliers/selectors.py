@@ -123,7 +123,7 @@ def expected_supply_dates(
 ) -> dict[int, date]:
     """When `wanted` more units of each product (default 1) can be promised, after the `ahead`
     units owed to earlier orders (default: every waiting backorder, `inventory.hooks.open_demand`)
-    — registered as an inventory supply provider.
+    — fills inventory.hooks.EXPECTED_SUPPLY_DATES.
 
     Open committed PO lines are taken in date order (the supplier's confirmed date, else the
     expected date) and fill the queue: the answer is the date of the line by which the incoming
