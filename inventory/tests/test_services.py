@@ -278,11 +278,11 @@ def test_receipts_and_releases_offer_units_to_waiting_orders_through_the_hook(pr
 
 
 def test_receive_many_posts_one_chained_ledger_row_per_stock_row_and_calls_the_hook_once(
-    warehouse, other_warehouse, monkeypatch
+    warehouse, other_warehouse, only_fillers
 ):
     # given two products in two warehouses, three of the four rows with history already
     seen: list[set[int]] = []
-    monkeypatch.setattr(hooks, "_stock_arrived_handlers", [seen.append])
+    only_fillers(hooks.STOCK_ARRIVED, seen.append)
     first, second = ProductFactory(sku="MANY-A"), ProductFactory(sku="MANY-B")
     give_stock(first, warehouse, 2)
     give_stock(first, other_warehouse, 3)
