@@ -37,7 +37,7 @@ SUPPLY_CHANGED = declare(
 )
 LOW_STOCK = declare(
     app="inventory", name="low_stock", kind=PROVIDERS,
-    signature="(levels: QuerySet[StockLevel] annotated with available) -> QuerySet[StockLevel] | None",
+    signature="(levels: QuerySet[StockLevel]) -> QuerySet[StockLevel] | None",
     doc="The low-stock rule instead of the product threshold: the first answer that is not None wins.",
 )
 PRODUCT_PANELS = declare(
