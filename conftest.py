@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import Group
+
+from core.hooks import isolated
 
 
 @pytest.fixture(autouse=True)
@@ -51,3 +57,11 @@ def api_client(make_user):
         return client
 
     return make
+
+
+@pytest.fixture
+def only_fillers() -> Iterator[Callable[..., Any]]:
+    """only_fillers(point, *functions): for this test, a hook point (core.hooks) filled by just
+    these functions (none: by nothing); the installed apps' fillers come back afterwards."""
+    with ExitStack() as stack:
+        yield lambda point, *functions: stack.enter_context(isolated(point, *functions))

@@ -1,4 +1,4 @@
-"""Shared REST API pieces: permissions, the JSON parser, pagination, the error format, routers.
+"""Shared REST API pieces: permissions, the JSON parser, pagination, the error format.
 
 Every API error is `{"detail", "code", "field"?, "details"?}` (core.exceptions.error_body):
 domain errors as raised, DRF's own (401, 403, 404, 405, 406, 415, 429…) with DRF's code, and
@@ -9,7 +9,6 @@ validation errors naming the first offending field ("lines[0].quantity"; a malfo
 from __future__ import annotations
 
 import codecs
-import importlib
 import re
 from collections import OrderedDict
 from typing import Any
@@ -223,16 +222,3 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         response.data = error_body(_first_error(exc.detail)[1], code=code)
     return response
 
-
-def register_all(router: Any, extra_urls: list) -> None:
-    """Let every domain app with an `api` module add its routes (`register(router, urls)`)."""
-    for app_label in ("inventory", "orders", "suppliers", "logistics", "analytics", "integrations"):
-        if app_label not in settings.INSTALLED_APPS:
-            continue
-        try:
-            module = importlib.import_module(f"{app_label}.api")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app_label}.api":
-                raise
-            continue
-        module.register(router, extra_urls)

@@ -14,3 +14,6 @@ class CoreConfig(AppConfig):
         # permission mapping is synced after the last one rather than in a data migration
         # (which creates the groups themselves). Infrastructure, not business flow.
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="core.sync_roles")
+        from core import hooks
+
+        hooks.discover()  # every app's hook points are declared before any app fills them

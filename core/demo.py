@@ -1,15 +1,20 @@
-"""Demo users for `seed_demo`: an admin and one user per role. Domain apps add their data."""
+"""Demo users for `seed_demo`: an admin and one user per role. Domain apps add their data through
+core.hooks.DEMO_SEEDERS."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 
+from celery.app.task import Task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
 
 from core import roles
+from core.models import OutboxMessage
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin"  # noqa: S105 — the printed demo login
@@ -21,15 +26,6 @@ ROLE_USERS = {
     "analyst": roles.ANALYST,
     "supplier": roles.SUPPLIER,
 }
-
-# Domain apps append (name, callable(stdout)) to seed their demo data, in dependency order.
-DEMO_SEEDERS: list[tuple[str, Callable]] = []
-
-
-def register_demo_seeder(name: str, seeder: Callable) -> None:
-    if name not in [existing for existing, _ in DEMO_SEEDERS]:
-        DEMO_SEEDERS.append((name, seeder))
-
 
 @transaction.atomic
 def seed_users() -> None:
@@ -64,3 +60,21 @@ def seed_exchange_rates() -> None:
             ExchangeRate.objects.get_or_create(
                 currency=currency, valid_from=date(2026, 1, 1), defaults={"rate": Decimal(rate)}
             )
+
+
+def settle_outbox(since_id: int, tasks: Iterable[Task] | None = None) -> int:
+    """Mark the outbox messages seeding caused as processed (demo history, nothing to do).
+
+    Only messages newer than `since_id` (of these tasks; None: of any task — e.g. what a higher
+    app's hook enqueued, which a lower app's seeder cannot name) are touched; seeding runs before
+    the site takes traffic, so those are ours.
+    """
+    messages = OutboxMessage.objects.filter(pk__gt=since_id, processed_at__isnull=True)
+    if tasks is not None:
+        messages = messages.filter(task_name__in=[task.name for task in tasks])
+    return messages.update(processed_at=timezone.now(), last_error="seed_demo: demo history, not run")
+
+
+def outbox_high_water_mark() -> int:
+    """The newest outbox message id (0 when there is none): a seeder's `since_id`."""
+    return OutboxMessage.objects.aggregate(top=Max("pk"))["top"] or 0

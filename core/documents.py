@@ -15,6 +15,7 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
+from celery.app.task import Task
 from django.db import transaction
 from django.utils import timezone
 
@@ -39,7 +40,7 @@ def ready_document(*, key: str) -> bytes | None:
     return None if content is None else bytes(content)
 
 
-def request_document(*, key: str, task_name: str, kwargs: dict[str, Any]) -> bytes | None:
+def request_document(*, key: str, task: Task, kwargs: dict[str, Any]) -> bytes | None:
     """The rendered bytes under `key`; else make sure a worker renders them and return None.
 
     The pending row is the claim: concurrent requests for one key enqueue one task (the
@@ -58,7 +59,7 @@ def request_document(*, key: str, task_name: str, kwargs: dict[str, Any]) -> byt
                 return None
             document.requested_at = now
             document.save(update_fields=["requested_at"])
-        outbox.enqueue(task_name, kwargs=kwargs)
+        outbox.enqueue(task, kwargs=kwargs)
     return None
 
 

@@ -12,6 +12,12 @@ database effects happen exactly once even when a message is delivered twice. If 
 goes away under such a task (or a deadlock/timeout ends its transaction), the task is retried
 with backoff; after the last retry the message stays unprocessed and `drain` republishes it
 later.
+
+Tasks are named by reference: `enqueue(order_placed_task, kwargs=…)` takes the task object and
+stores its registered name (the relay publishes by name), so an import shows who enqueues what.
+Import rule (HackSoft's answer to the services ↔ tasks cycle): a `tasks` module imports its
+services *inside* the task functions; services, handlers and anything else that enqueues import
+the tasks module at the top.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import current_app, shared_task
+from celery.app.task import Task
 from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.db.models import Case, F, When
 from django.utils import timezone
@@ -46,18 +53,19 @@ RELAY_BACKOFF_SECONDS = 2.0
 
 
 def enqueue(
-    task_name: str,
+    task: Task,
     *,
     args: Iterable[Any] = (),
     kwargs: dict[str, Any] | None = None,
     countdown: int = 0,
     dedupe_key: str | None = None,
 ) -> OutboxMessage:
-    """Record a task in the current transaction; the relay publishes it after commit.
+    """Record `task` (a task object, normally an `outbox_task`) in the current transaction; the
+    relay publishes it after commit.
 
     With `dedupe_key`, a second enqueue of the same key returns the existing message.
     """
-    message = new_message(task_name, args=args, kwargs=kwargs, countdown=countdown)
+    message = new_message(task, args=args, kwargs=kwargs, countdown=countdown)
     if dedupe_key is None:
         message.save(force_insert=True)
         return message
@@ -69,16 +77,23 @@ def enqueue(
 
 
 def new_message(
-    task_name: str, *, args: Iterable[Any] = (), kwargs: dict[str, Any] | None = None, countdown: int = 0
+    task: Task, *, args: Iterable[Any] = (), kwargs: dict[str, Any] | None = None, countdown: int = 0
 ) -> OutboxMessage:
     """An unsaved message, as `enqueue` writes it (for a caller that inserts it with its own
     rows in one statement: orders.intake)."""
     return OutboxMessage(
-        task_name=task_name,
+        task_name=_published_name(task),
         args=list(args),
         kwargs=kwargs or {},
         available_at=timezone.now() + timedelta(seconds=countdown),
     )
+
+
+def _published_name(task: Task) -> str:
+    """The name the relay publishes `task` under; a string is refused (tasks go by reference)."""
+    if isinstance(task, str):
+        raise TypeError(f"pass the task object, not its name {task!r}")
+    return task.name
 
 
 _CLAIM_SQL = """
@@ -170,6 +185,12 @@ def relay(stop: threading.Event, *, app: Any = None, batch_size: int = 500) -> N
         elif sent < batch_size:
             stop.wait(RELAY_IDLE_SECONDS)
     connection.close()
+
+
+def mark_processed(outbox_id: int) -> None:
+    """For a task that is run once by other means than the outbox claim (its own lock or key):
+    its message is done, so `drain` does not publish it again."""
+    OutboxMessage.objects.filter(pk=outbox_id, processed_at__isnull=True).update(processed_at=timezone.now())
 
 
 def purge(*, older_than: timedelta) -> int:

@@ -21,17 +21,16 @@ from rest_framework.response import Response
 
 from core.exceptions import ValidationFailed
 from core.idempotency import idempotent
+from core.serializers import FieldErrorsMixin, integrity_error_field
 from inventory import selectors, services
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from inventory.serializers import (
-    FieldErrorsMixin,
     ProductSerializer,
     StockAdjustmentResultSerializer,
     StockAdjustmentSerializer,
     StockLevelSerializer,
     StockMovementSerializer,
     WarehouseSerializer,
-    integrity_error_field,
 )
 
 

@@ -7,12 +7,8 @@ class InventoryConfig(AppConfig):
     verbose_name = _("Inventory")
 
     def ready(self) -> None:
-        from core.selectors import register_dashboard_tiles
-        from inventory.selectors import dashboard_tiles
+        from core import hooks
+        from inventory import demo, selectors
 
-        register_dashboard_tiles("inventory", dashboard_tiles)
-
-        from core.demo import register_demo_seeder
-        from inventory import demo
-
-        register_demo_seeder("inventory", demo.seed)
+        hooks.fill(hooks.DASHBOARD_TILES, selectors.dashboard_tiles, section="inventory")
+        hooks.fill(hooks.DEMO_SEEDERS, demo.seed)

@@ -7,7 +7,7 @@ ledger. A fixed random seed makes every run produce the same data.
 
 Every receipt calls the stock-arrived hook, which enqueues a backorder reallocation through the
 outbox. At seeding time there is nothing to reallocate, so the seeder marks the messages it
-caused as processed in its own transaction (see `settle_outbox`): the worker's exactly-once
+caused as processed in its own transaction (core.demo.settle_outbox): the worker's exactly-once
 claim then skips them instead of running hundreds of no-op reallocations.
 """
 
@@ -19,11 +19,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
+from core.demo import outbox_high_water_mark, settle_outbox
 from core.exceptions import DomainError
-from core.models import OutboxMessage
 from inventory import services
 from inventory.models import MovementKind, Product, StockMovement, Unit, Warehouse, gtin_check_digit_is_valid
 
@@ -78,21 +77,6 @@ def gtin13(index: int) -> str:
     code = body + str((10 - total % 10) % 10)
     assert gtin_check_digit_is_valid(code)
     return code
-
-
-def settle_outbox(since_id: int, task_names: set[str]) -> int:
-    """Mark the outbox messages seeding caused as processed (demo history, nothing to do).
-
-    Only messages newer than `since_id` with these task names are touched; seeding runs before
-    the site takes traffic, so those are ours.
-    """
-    return OutboxMessage.objects.filter(pk__gt=since_id, task_name__in=task_names, processed_at__isnull=True).update(
-        processed_at=timezone.now(), last_error="seed_demo: demo history, not run"
-    )
-
-
-def outbox_high_water_mark() -> int:
-    return OutboxMessage.objects.aggregate(top=Max("pk"))["top"] or 0
 
 
 def _warehouses() -> list[Warehouse]:
@@ -211,5 +195,5 @@ def seed(*, stdout: Any = None) -> None:
         posted = _opening_stock(products, warehouses, rng)
         if fresh_ledger and posted:
             _ledger_stories(products, warehouses, rng)
-        settle_outbox(since, {"orders.tasks.reallocate_backorders_task"})
+        settle_outbox(since)  # the stock_arrived hook's reallocations: history, nothing to offer
     _write(stdout, f"inventory: {len(warehouses)} warehouses, {len(products)} products, {posted} opening balances")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from inventory import hooks
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from inventory.services import movement_hash
 
@@ -46,16 +47,14 @@ def product_ledger(*, product: Product, warehouse_id: int | None = None) -> Quer
     return queryset.order_by("-id")
 
 
-# Low-stock rules from higher apps (suppliers' reorder policies) plug in here:
-# callable(queryset of StockLevel) -> queryset of low rows, or None.
-LOW_STOCK_PROVIDERS: list[Callable[[QuerySet[StockLevel]], QuerySet[StockLevel] | None]] = []
-
-
 def low_stock() -> QuerySet[StockLevel]:
-    """Stock rows at or below their reorder point (when a policy exists) or product threshold."""
+    """Stock rows at or below their reorder point (when a policy exists) or product threshold.
+
+    A higher app's rule (suppliers' reorder policies) comes in through inventory.hooks.LOW_STOCK.
+    """
     base = stock_levels().filter(product__active=True)
-    for provider in LOW_STOCK_PROVIDERS:
-        result = provider(base)
+    for filler in hooks.LOW_STOCK.fillers():
+        result = filler.function(base)
         if result is not None:
             return result
     return base.filter(available__lte=F("product__low_stock_threshold"), product__low_stock_threshold__gt=0)

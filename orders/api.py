@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from core.api import ModelPermissions
 from core.api_filters import IdFilter
 from core.idempotency import idempotent
-from inventory.serializers import FieldErrorsMixin
+from core.serializers import FieldErrorsMixin
 from orders import services
 from orders.models import Customer, OrderLine, SalesOrder
 from orders.serializers import (

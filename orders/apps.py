@@ -7,19 +7,13 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self) -> None:
-        from inventory import hooks
-        from orders.handlers import backordered_units, offer_stock_to_backorders, renew_promises
+        # Hook points of the lower apps (core.hooks; DESIGN.md: no upward imports, no signals).
+        from core import hooks
+        from inventory import hooks as inventory_hooks
+        from orders import demo, handlers, selectors
 
-        hooks.register_stock_arrived(offer_stock_to_backorders)
-        hooks.register_open_demand_provider(backordered_units)
-        hooks.register_supply_changed(renew_promises)
-
-        from core.selectors import register_dashboard_tiles
-        from orders.selectors import dashboard_tiles
-
-        register_dashboard_tiles("orders", dashboard_tiles)
-
-        from core.demo import register_demo_seeder
-        from orders import demo
-
-        register_demo_seeder("orders", demo.seed)
+        hooks.fill(inventory_hooks.STOCK_ARRIVED, handlers.offer_stock_to_backorders)
+        hooks.fill(inventory_hooks.OPEN_DEMAND, handlers.backordered_units)
+        hooks.fill(inventory_hooks.SUPPLY_CHANGED, handlers.renew_promises)
+        hooks.fill(hooks.DASHBOARD_TILES, selectors.dashboard_tiles, section="orders")
+        hooks.fill(hooks.DEMO_SEEDERS, demo.seed)

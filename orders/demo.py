@@ -34,9 +34,10 @@ from django.db.models import DateTimeField, ExpressionWrapper, OuterRef, Subquer
 from django.db.models.functions import Least
 from django.utils import timezone
 
+from core.demo import outbox_high_water_mark, settle_outbox
 from core.exceptions import InsufficientStock
-from inventory.demo import demo_products, outbox_high_water_mark, settle_outbox, stock_profile
-from orders import services
+from inventory.demo import demo_products, stock_profile
+from orders import services, tasks
 from orders.models import Address, Allocation, Channel, Customer, OrderEvent, OrderLine, SalesOrder
 from orders.statuses import AllocationStrategy, ChannelKind, EventKind, OrderStatus
 
@@ -45,11 +46,7 @@ SEED = 20240604
 ORDER_COUNT = 500
 HISTORY_DAYS = 90
 REFERENCE_PREFIX = "DEMO-"
-SEEDED_TASKS = {
-    "orders.tasks.order_placed_task",
-    "orders.tasks.order_status_changed_task",
-    "orders.tasks.reallocate_backorders_task",
-}
+SEEDED_TASKS = (tasks.order_placed_task, tasks.order_status_changed_task, tasks.reallocate_backorders_task)
 
 # code, name, kind, allocation strategy, share of orders
 CHANNELS = [

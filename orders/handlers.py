@@ -1,4 +1,4 @@
-"""Reactions to other apps' hooks (registered in OrdersConfig.ready)."""
+"""Reactions to other apps' hook points (filled in OrdersConfig.ready)."""
 
 from __future__ import annotations
 
@@ -7,23 +7,24 @@ from typing import Any
 from django.db.models import Sum
 
 from core import outbox
+from orders import tasks
 
 
 def offer_stock_to_backorders(product_ids: set[int]) -> None:
     """Stock became available: reallocate waiting orders after this transaction commits."""
-    outbox.enqueue("orders.tasks.reallocate_backorders_task", kwargs={"product_ids": sorted(product_ids)})
+    outbox.enqueue(tasks.reallocate_backorders_task, kwargs={"product_ids": sorted(product_ids)})
 
 
 def renew_promises(product_ids: set[int]) -> None:
     """Incoming supply changed (PO sent, confirmed, cancelled): re-promise waiting orders after commit."""
-    outbox.enqueue("orders.tasks.repromise_orders_task", kwargs={"product_ids": sorted(product_ids)})
+    outbox.enqueue(tasks.repromise_orders_task, kwargs={"product_ids": sorted(product_ids)})
 
 
 def backordered_units(product_ids: set[int] | None, *, before: Any = None) -> dict[int, int]:
     """Units on open order lines still waiting for stock, per product (one aggregate query);
     with `before` (a saved order), only those of orders placed before it — its place in the queue.
 
-    Registered as inventory's open-demand provider: the replenishment planner and the
+    Fills inventory.hooks.OPEN_DEMAND: the replenishment planner and the
     available-to-promise dates count these.
     """
     from django.db.models import Q

@@ -16,8 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.limits import MAX_NOTES_LENGTH, MAX_ORDER_LINE_QUANTITY, MAX_ORDER_LINES
-from core.validators import PLANNED_DATE_HELP, validate_planned_date
-from inventory.serializers import (
+from core.serializers import (
     CountryField,
     CurrencyField,
     DecimalStringField,
@@ -27,6 +26,7 @@ from inventory.serializers import (
     StrictFloatField,
     StrictIntegerField,
 )
+from core.validators import PLANNED_DATE_HELP, validate_planned_date
 from orders.models import Address, Customer, OrderLine, SalesOrder
 from orders.services import AddressInput, CustomerInput, LineInput
 

@@ -27,7 +27,7 @@ from core.validators import require, validate_country_code, validate_currency_co
 from inventory import hooks as inventory_hooks
 from inventory import services as stock
 from inventory.models import Product, StockLevel, Warehouse
-from orders import intake
+from orders import intake, tasks
 from orders.allocation import Need, WarehouseInfo, plan_allocation, promised_date
 from orders.handlers import backordered_units
 from orders.models import Address, Allocation, Channel, Customer, OrderEvent, OrderLine, SalesOrder
@@ -123,7 +123,7 @@ def order_transition(
 
 def _notify_status(order: SalesOrder, from_status: str, to_status: str) -> None:
     outbox.enqueue(
-        "orders.tasks.order_status_changed_task",
+        tasks.order_status_changed_task,
         kwargs={"order_id": order.pk, "from_status": from_status, "to_status": to_status},
     )
 
@@ -509,7 +509,7 @@ def _create_order(
     if snapshot is not None:
         intake.write(
             address=address, order=order, lines=order_lines, allocations=new_allocations, events=events,
-            message=outbox.new_message("orders.tasks.order_placed_task"), reservations=reservations,
+            message=outbox.new_message(tasks.order_placed_task), reservations=reservations,
         )
         return PlacedOrder(order=order, created=True, lines=order_lines)
     order.save(update_fields=["status", "promised_date", "updated_at"])
@@ -522,7 +522,7 @@ def _create_order(
     for event in events:
         event.order = order
     OrderEvent.objects.bulk_create(events)
-    outbox.enqueue("orders.tasks.order_placed_task", kwargs={"order_id": order.pk})
+    outbox.enqueue(tasks.order_placed_task, kwargs={"order_id": order.pk})
     return PlacedOrder(order=order, created=True, lines=order_lines)
 
 

@@ -1,9 +1,12 @@
-"""Thin tasks: ids in, one service call. Enqueued through the outbox (exactly-once DB effects)."""
+"""Thin tasks: ids in, one service call. Enqueued through the outbox (exactly-once DB effects).
+
+Services import this module; the tasks import services inside their bodies (core.outbox).
+"""
 
 from __future__ import annotations
 
 from core.outbox import outbox_task
-from orders import notifications, services
+from orders import notifications
 from orders.models import SalesOrder
 
 
@@ -25,9 +28,13 @@ def order_status_changed_task(order_id: int, from_status: str, to_status: str) -
 
 @outbox_task(name="orders.tasks.reallocate_backorders_task", ignore_result=True)
 def reallocate_backorders_task(product_ids: list[int] | None = None) -> int:
+    from orders import services
+
     return services.reallocate_backorders(product_ids=product_ids)
 
 
 @outbox_task(name="orders.tasks.repromise_orders_task", ignore_result=True)
 def repromise_orders_task(product_ids: list[int]) -> int:
+    from orders import services
+
     return services.repromise_orders(product_ids=product_ids)

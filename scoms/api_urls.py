@@ -1,10 +1,13 @@
-"""/api/v1/: one router; each app registers its viewsets in its own api.py."""
+"""/api/v1/: one router; each app named here adds its routes in its api.py (`register(router, urls)`)."""
 
 from typing import Any
 
 from rest_framework.routers import DefaultRouter
 
-from core.api import ID_PATTERN, register_all
+from core.api import ID_PATTERN
+from inventory import api as inventory_api
+from orders import api as orders_api
+from suppliers import api as suppliers_api
 
 
 class Router(DefaultRouter):
@@ -17,6 +20,7 @@ class Router(DefaultRouter):
 
 router = Router()
 extra_urls: list = []
-register_all(router, extra_urls)
+for app_api in (inventory_api, orders_api, suppliers_api):
+    app_api.register(router, extra_urls)
 
 urlpatterns = [*extra_urls, *router.urls]

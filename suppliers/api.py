@@ -19,8 +19,8 @@ from rest_framework.response import Response
 
 from core.api import ModelPermissions
 from core.exceptions import ValidationFailed
+from core.serializers import FieldErrorsMixin
 from inventory.models import Warehouse
-from inventory.serializers import FieldErrorsMixin
 from suppliers import selectors, services
 from suppliers.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from suppliers.permissions import API_ACTIONS

@@ -7,16 +7,14 @@ class SuppliersConfig(AppConfig):
     verbose_name = _("Purchasing")
 
     def ready(self) -> None:
-        # Explicit registries the lower apps expose (DESIGN.md: no upward imports, no signals).
-        from core.demo import register_demo_seeder
-        from core.selectors import register_dashboard_tiles
-        from inventory import hooks
-        from inventory.selectors import LOW_STOCK_PROVIDERS
+        # Hook points of the lower apps (core.hooks; DESIGN.md: no upward imports, no signals).
+        from core import hooks
+        from inventory import hooks as inventory_hooks
         from suppliers import demo, panels, selectors
 
-        hooks.register_supply_date_provider(selectors.expected_supply_dates)
-        if selectors.low_stock_rows not in LOW_STOCK_PROVIDERS:
-            LOW_STOCK_PROVIDERS.append(selectors.low_stock_rows)
-        register_demo_seeder("suppliers", demo.seed)
-        register_dashboard_tiles("purchasing", selectors.dashboard_tiles)
-        panels.register()  # demand forecast + reorder policies on the inventory product page
+        hooks.fill(inventory_hooks.EXPECTED_SUPPLY_DATES, selectors.expected_supply_dates)
+        hooks.fill(inventory_hooks.LOW_STOCK, selectors.low_stock_rows)
+        # demand forecast + reorder policies on the inventory product page
+        hooks.fill(inventory_hooks.PRODUCT_PANELS, panels.product_forecast_panel)
+        hooks.fill(hooks.DASHBOARD_TILES, selectors.dashboard_tiles, section="purchasing")
+        hooks.fill(hooks.DEMO_SEEDERS, demo.seed)

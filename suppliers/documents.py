@@ -17,10 +17,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import documents
+from suppliers import tasks
 from suppliers.models import PurchaseOrder, PurchaseOrderEvent
 from suppliers.statuses import PurchaseOrderEventKind
-
-RENDER_TASK = "suppliers.tasks.render_purchase_order_pdf_task"
 
 
 def purchase_order_context(purchase_order: PurchaseOrder) -> dict:
@@ -62,7 +61,8 @@ def purchase_order_pdf_or_request(*, purchase_order: PurchaseOrder, language: st
     """For a web request: the cached PDF, or None after asking a worker to render it."""
     _html, key = _html_and_key(purchase_order, language)
     return documents.request_document(
-        key=key, task_name=RENDER_TASK, kwargs={"purchase_order_id": purchase_order.pk, "language": language}
+        key=key, task=tasks.render_purchase_order_pdf_task,
+        kwargs={"purchase_order_id": purchase_order.pk, "language": language},
     )
 
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from core import outbox
 from core.models import JobRun
+from suppliers import tasks
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,6 @@ NIGHTLY = "replenishment.nightly"
 CRITICAL = "replenishment.critical"
 MANUAL = "replenishment.manual"
 JOBS = (NIGHTLY, CRITICAL, MANUAL)
-TASK = "suppliers.tasks.run_replenishment_task"
 LOCK_CLASS = 0x5C01  # first key of pg_try_advisory_lock(int, int); the second is the JobRun id
 
 
@@ -56,7 +56,7 @@ def request_manual_run(*, user: Any = None) -> JobRun:
     """The portal button: a JobRun of its own, executed by a worker after commit."""
     with transaction.atomic():
         run = JobRun.objects.create(job=MANUAL, slot=current_slot(MANUAL), result={"state": "queued"})
-        outbox.enqueue(TASK, kwargs={"job": MANUAL, "job_run_id": run.pk,
+        outbox.enqueue(tasks.run_replenishment_task, kwargs={"job": MANUAL, "job_run_id": run.pk,
                                      "user_id": user.pk if getattr(user, "pk", None) else None})
     return run
 

@@ -1,5 +1,5 @@
 """Purchasing's panel on the inventory product page: demand forecast vs actual, and the reorder
-policies per warehouse. Registered through `inventory.panels` in SuppliersConfig.ready() (inventory
+policies per warehouse. Fills inventory.hooks.PRODUCT_PANELS in SuppliersConfig.ready() (inventory
 imports nothing from here).
 """
 
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.permissions import can_open
+from inventory.panels import ProductPanel
 from suppliers import forecasting
 from suppliers.models import ReorderPolicy
 
@@ -99,10 +100,10 @@ def product_forecast_context(product: Any, request: HttpRequest) -> dict[str, An
     }
 
 
-def register() -> None:
-    from inventory.panels import register_product_panel
-
-    register_product_panel(
-        name=PANEL_NAME, template_name=TEMPLATE_NAME, context=product_forecast_context,
-        order=PANEL_ORDER, scripts=SCRIPTS,
-    )
+def product_forecast_panel(product: Any, request: HttpRequest) -> ProductPanel | None:
+    """The panel for inventory's product page, or None when the user may not see purchasing data."""
+    context = product_forecast_context(product, request)
+    if context is None:
+        return None
+    return ProductPanel(name=PANEL_NAME, template_name=TEMPLATE_NAME, context=context, order=PANEL_ORDER,
+                        scripts=SCRIPTS)

@@ -123,7 +123,7 @@ def expected_supply_dates(
 ) -> dict[int, date]:
     """When `wanted` more units of each product (default 1) can be promised, after the `ahead`
     units owed to earlier orders (default: every waiting backorder, `inventory.hooks.open_demand`)
-    — registered as an inventory supply provider.
+    — fills inventory.hooks.EXPECTED_SUPPLY_DATES.
 
     Open committed PO lines are taken in date order (the supplier's confirmed date, else the
     expected date) and fill the queue: the answer is the date of the line by which the incoming
@@ -176,7 +176,7 @@ def expected_supply_dates(
 # --- low stock ------------------------------------------------------------------------------
 def low_stock_rows(base: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
     """Rows at or below their policy's reorder level where a policy exists, else at or below
-    the product's threshold (registered in inventory.selectors.LOW_STOCK_PROVIDERS)."""
+    the product's threshold (fills inventory.hooks.LOW_STOCK)."""
     policy = ReorderPolicy.objects.filter(
         product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id"), active=True
     )

@@ -1,7 +1,7 @@
 """API representations of suppliers and purchase orders, and the inputs of PO actions.
 
 Inputs are strict JSON (quantities are integers, amounts decimal strings, see
-inventory.serializers) and bounded by core.limits; the services check the business rules.
+core.serializers) and bounded by core.limits; the services check the business rules.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from rest_framework import serializers
 
 from core.api import MAX_ID
 from core.limits import MAX_NOTES_LENGTH, MAX_PURCHASE_ORDER_LINES, MAX_QUANTITY
-from core.validators import PLANNED_DATE_HELP, validate_planned_date
-from inventory.serializers import (
+from core.serializers import (
     DecimalStringField,
     StrictCharField,
     StrictIntegerField,
     StrictModelSerializer,
 )
+from core.validators import PLANNED_DATE_HELP, validate_planned_date
 from suppliers.models import PurchaseOrder, PurchaseOrderLine, Supplier
 
 

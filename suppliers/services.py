@@ -35,7 +35,7 @@ from core.validators import require, validate_planned_date
 from inventory import hooks as inventory_hooks
 from inventory import services as stock
 from inventory.models import MovementKind, Product, Warehouse
-from suppliers import planning
+from suppliers import planning, tasks
 from suppliers.models import (
     GoodsReceipt,
     GoodsReceiptLine,
@@ -62,7 +62,6 @@ from suppliers.statuses import (
 # Every cost column of purchasing (catalogue, price breaks, order and receipt lines) is 12,4.
 MAX_UNIT_COST = decimal_max(PurchaseOrderLine._meta.get_field("unit_cost"))
 MAX_TOTAL = decimal_max(PurchaseOrder._meta.get_field("total"))
-EMAIL_TASK = "suppliers.tasks.email_purchase_order_task"
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -433,7 +432,7 @@ def purchase_order_transition(
         _event(po, PurchaseOrderEventKind.STATUS, user=user, message=reason, from_status=from_status,
                to_status=to, data=data)
         if to == PurchaseOrderStatus.SENT:
-            outbox.enqueue(EMAIL_TASK, kwargs={"purchase_order_id": po.pk})
+            outbox.enqueue(tasks.email_purchase_order_task, kwargs={"purchase_order_id": po.pk})
         if to in (PurchaseOrderStatus.SENT, PurchaseOrderStatus.CANCELLED, PurchaseOrderStatus.CLOSED):
             _supply_changed(po.lines.values_list("product_id", flat=True))
     return po
@@ -454,7 +453,7 @@ def purchase_order_email_again(*, purchase_order: PurchaseOrder | int, user: Any
         po = _lock(purchase_order)
         if po.status not in ACKNOWLEDGEABLE_STATUSES | {PurchaseOrderStatus.PARTIALLY_RECEIVED}:
             raise Conflict(_("Only a sent purchase order can be e-mailed to the supplier."), field="status")
-        outbox.enqueue(EMAIL_TASK, kwargs={"purchase_order_id": po.pk})
+        outbox.enqueue(tasks.email_purchase_order_task, kwargs={"purchase_order_id": po.pk})
         _event(po, PurchaseOrderEventKind.NOTE, user=user, message=_("E-mail to the supplier requested again."))
     return po
 

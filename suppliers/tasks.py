@@ -1,4 +1,8 @@
-"""Thin Celery tasks for purchasing: the replenishment job, rendering and e-mailing purchase orders."""
+"""Thin Celery tasks for purchasing: the replenishment job, rendering and e-mailing purchase orders.
+
+Services, jobs and documents import this module; the tasks import them inside their bodies
+(core.outbox).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ from typing import Any
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from core import outbox
 from core.outbox import outbox_task
-from suppliers import jobs
 from suppliers.models import PurchaseOrder
 
 
@@ -19,17 +23,25 @@ from suppliers.models import PurchaseOrder
              reject_on_worker_lost=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=True,
              retry_backoff_max=60, max_retries=12)
 def run_replenishment_task(
-    job: str = jobs.NIGHTLY, critical_only: bool = False, slot: str | None = None,
+    job: str | None = None, critical_only: bool = False, slot: str | None = None,
     job_run_id: int | None = None, user_id: int | None = None, _outbox_id: int | None = None,
 ) -> dict[str, Any] | None:
     """Beat (nightly / hourly critical) and the portal button. Runs each JobRun slot once.
 
-    `_outbox_id` is accepted because the portal enqueues through the outbox; the JobRun row,
-    not the outbox claim, is what makes the run happen once (its lock is held only while planning).
+    `_outbox_id` comes with the portal's run (enqueued through the outbox); the JobRun row, not the
+    outbox claim, is what makes the run happen once (its lock is held only while planning), so
+    the message is marked processed after the run rather than claimed before it.
+    `job` is one of suppliers.jobs.JOBS (None: jobs.NIGHTLY).
     """
+    from suppliers import jobs
+
+    job = job or jobs.NIGHTLY
     if job_run_id is None:
         job_run_id = jobs.job_run_for_slot(job=job, slot=slot or jobs.current_slot(job)).pk
-    return jobs.execute_replenishment_run(job_run_id=job_run_id, critical_only=critical_only, user_id=user_id)
+    result = jobs.execute_replenishment_run(job_run_id=job_run_id, critical_only=critical_only, user_id=user_id)
+    if _outbox_id is not None:
+        outbox.mark_processed(_outbox_id)
+    return result
 
 
 @outbox_task(name="suppliers.tasks.email_purchase_order_task", ignore_result=True, autoretry_for=(OSError,),

@@ -43,6 +43,7 @@ from core.models import JobRun, OutboxMessage
 from orders.models import SalesOrder
 from orders.tests.factories import place
 from suppliers import jobs
+from suppliers.tasks import run_replenishment_task
 from tests.conftest import free_port, wait_until
 from tests.reliability_helpers import (
     EMAIL_BACKEND,
@@ -249,7 +250,7 @@ def test_replenishment_whose_database_goes_away_mid_run_is_retried_and_finishes_
     try:
         with planner_held(test_database_url):  # keeps the run inside its planning transaction
             worker.start()
-            private_celery_app.send_task(jobs.TASK, kwargs={"job": jobs.NIGHTLY, "slot": "2026-03-01"})
+            private_celery_app.send_task(run_replenishment_task.name, kwargs={"job": jobs.NIGHTLY, "slot": "2026-03-01"})
             wait_until(planner_waiting_on_its_lock, timeout=20)
 
             # When the database goes away mid-run

@@ -36,7 +36,9 @@ from django.db import transaction
 
 from core import outbox
 from core.models import JobRun, WorkerHeartbeat
+from core.tasks import worker_heartbeat_task
 from suppliers import jobs
+from suppliers.tasks import run_replenishment_task
 from tests.conftest import wait_until
 from tests.reliability_helpers import (
     NEEDS,
@@ -49,7 +51,8 @@ from tests.reliability_helpers import (
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-HEARTBEAT_TASK = "core.tasks.worker_heartbeat_task"
+HEARTBEAT_TASK = worker_heartbeat_task.name
+REPLENISHMENT_TASK = run_replenishment_task.name
 SLOT = "2026-02-01"
 
 
@@ -77,7 +80,7 @@ def received(worker: CeleryWorker, task_name: str) -> int:
 
 def fire_nightly_slot(app) -> None:
     """What celery beat does for the nightly job (beat sends directly, not through the outbox)."""
-    app.send_task(jobs.TASK, kwargs={"job": jobs.NIGHTLY, "slot": SLOT})
+    app.send_task(REPLENISHMENT_TASK, kwargs={"job": jobs.NIGHTLY, "slot": SLOT})
 
 
 def nightly_run() -> JobRun | None:
@@ -101,7 +104,7 @@ def test_replenishment_rerun_after_its_pool_process_is_killed_creates_each_line_
 
         # Then the main process puts the task back and a new pool process takes it up
         wait_until(lambda: "WorkerLostError" in worker.output(), timeout=20)
-        wait_until(lambda: received(worker, jobs.TASK) == 2, timeout=20)
+        wait_until(lambda: received(worker, REPLENISHMENT_TASK) == 2, timeout=20)
         assert child.pid not in {process.pid for process in worker.pool_children()}
     # (and once the killed run's database session is gone, the rerun gets the slot)
 
@@ -131,7 +134,7 @@ def test_replenishment_held_by_a_worker_killed_outright_runs_once_after_a_restar
         second = start_worker(pool="prefork", CELERY_VISIBILITY_TIMEOUT=str(visibility_timeout))
 
         # Then the restarted worker's start-up sweep hands the unacknowledged task out again
-        wait_until(lambda: received(second, jobs.TASK) == 1, timeout=20)
+        wait_until(lambda: received(second, REPLENISHMENT_TASK) == 1, timeout=20)
 
     # And the slot finishes once, with exactly one PO line per need
     wait_until(lambda: nightly_run().finished_at is not None, timeout=30)
@@ -146,7 +149,7 @@ def test_task_whose_countdown_outlasts_the_visibility_timeout_runs_once(private_
     first = start_worker(pool="solo", CELERY_VISIBILITY_TIMEOUT=str(visibility_timeout))
     # Given a task scheduled further ahead than the broker's visibility timeout, held by a worker
     with transaction.atomic():
-        message = outbox.enqueue(HEARTBEAT_TASK, kwargs={"source": "eta"}, countdown=countdown)
+        message = outbox.enqueue(worker_heartbeat_task, kwargs={"source": "eta"}, countdown=countdown)
     wait_until(lambda: received(first, HEARTBEAT_TASK) == 1, timeout=15)
 
     # When the timeout passes and another worker starts, its start-up sweep puts the task back

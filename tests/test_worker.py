@@ -20,16 +20,17 @@ from django.db import connection, transaction
 
 from core import outbox
 from core.models import OutboxMessage, WorkerHeartbeat
+from core.tasks import worker_heartbeat_task
 from tests.conftest import ROOT, child_env, wait_until
 
-HEARTBEAT_TASK = "core.tasks.worker_heartbeat_task"
+HEARTBEAT_TASK = worker_heartbeat_task.name
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def enqueue_heartbeat(source: str) -> OutboxMessage:
     with transaction.atomic():
-        return outbox.enqueue(HEARTBEAT_TASK, kwargs={"source": source})
+        return outbox.enqueue(worker_heartbeat_task, kwargs={"source": source})
 
 
 def heartbeats(source: str) -> int:
@@ -65,7 +66,7 @@ def test_task_enqueued_in_a_rolled_back_transaction_is_never_sent(private_celery
     celery_worker_process()
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        outbox.enqueue(HEARTBEAT_TASK, kwargs={"source": "rolled-back"})
+        outbox.enqueue(worker_heartbeat_task, kwargs={"source": "rolled-back"})
         raise RuntimeError("the business write failed")
 
     run_sentinel_through_the_queue()
@@ -143,7 +144,7 @@ def test_beat_schedules_the_outbox_drain(private_redis, test_database_url, tmp_p
 
 def test_concurrent_relays_publish_every_message_exactly_once(private_redis, private_celery_app):
     # Given 300 committed messages
-    OutboxMessage.objects.bulk_create(outbox.new_message(HEARTBEAT_TASK, kwargs={"source": f"m{n}"})
+    OutboxMessage.objects.bulk_create(outbox.new_message(worker_heartbeat_task, kwargs={"source": f"m{n}"})
                                       for n in range(300))
 
     # When three relays drain at once, in small batches, each on its own database connection

@@ -1,5 +1,5 @@
-"""Product page panels: higher apps register panels through inventory.panels (no upward import);
-the product page renders them in order, loads their scripts only when shown, and stays constant in
+"""Product page panels: higher apps fill inventory.hooks.PRODUCT_PANELS (no upward import); the
+product page renders them in order, loads their scripts only when shown, and stays constant in
 queries however long the ledger is."""
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from inventory import panels, services
+from core import hooks
+from inventory import hooks as inventory_hooks
+from inventory import services
+from inventory.panels import ProductPanel
 from inventory.tests.factories import ProductFactory, WarehouseFactory, give_stock
 
 PANEL_TEMPLATE = '<section class="test-panel" data-name="{{ panel.name }}">{{ panel.text }}</section>'
@@ -31,12 +34,9 @@ def panel_templates(settings, tmp_path):
 
 @pytest.fixture
 def only_test_panels():
-    """Hide the panels the installed apps registered; restore them afterwards."""
-    saved = dict(panels._panels)
-    panels._panels.clear()
-    yield
-    panels._panels.clear()
-    panels._panels.update(saved)
+    """Hide the panels the installed apps provide; restore them afterwards."""
+    with hooks.isolated(inventory_hooks.PRODUCT_PANELS):
+        yield
 
 
 @pytest.fixture
@@ -56,18 +56,21 @@ def product_url(product) -> str:
     return reverse("inventory:product_detail", args=[product.pk])
 
 
-def test_registered_panels_render_in_order_with_their_context_and_scripts(
+def test_provided_panels_render_in_order_with_their_context_and_scripts(
     warehouse_client, product, panel_templates, only_test_panels
 ):
-    # Given two panels registered out of order, sharing one script
-    panels.register_product_panel(
-        name="late", template_name=panel_templates, order=20, scripts=["js/shared.js", "js/late.js"],
-        context=lambda product, request: {"name": "late", "text": f"late {product.sku}"},
-    )
-    panels.register_product_panel(
-        name="early", template_name=panel_templates, order=10, scripts=["js/shared.js"],
-        context=lambda product, request: {"name": "early", "text": f"for {request.user.get_username()}"},
-    )
+    # Given two panels provided out of order, sharing one script
+    def late_panel(product, request):
+        return ProductPanel(name="late", template_name=panel_templates, order=20,
+                            scripts=("js/shared.js", "js/late.js"),
+                            context={"name": "late", "text": f"late {product.sku}"})
+
+    def early_panel(product, request):
+        return ProductPanel(name="early", template_name=panel_templates, order=10, scripts=("js/shared.js",),
+                            context={"name": "early", "text": f"for {request.user.get_username()}"})
+
+    hooks.fill(inventory_hooks.PRODUCT_PANELS, late_panel)
+    hooks.fill(inventory_hooks.PRODUCT_PANELS, early_panel)
 
     # When the product page opens
     response = warehouse_client.get(product_url(product))
@@ -81,13 +84,15 @@ def test_registered_panels_render_in_order_with_their_context_and_scripts(
     assert [panel.name for panel in response.context["panels"]] == ["early", "late"]
 
 
-def test_a_panel_whose_context_is_none_is_left_out_with_its_scripts(
+def test_a_provider_answering_none_leaves_its_panel_and_scripts_out(
     warehouse_client, product, panel_templates, only_test_panels
 ):
-    panels.register_product_panel(
-        name="hidden", template_name=panel_templates, scripts=["js/hidden_only.js"],
-        context=lambda product, request: None,
-    )
+    def hidden_panel(product, request):  # shown to superusers only
+        panel = ProductPanel(name="hidden", template_name=panel_templates, scripts=("js/hidden_only.js",),
+                             context={"name": "hidden", "text": "secret"})
+        return panel if request.user.is_superuser else None
+
+    hooks.fill(inventory_hooks.PRODUCT_PANELS, hidden_panel)
 
     response = warehouse_client.get(product_url(product))
 
@@ -96,19 +101,14 @@ def test_a_panel_whose_context_is_none_is_left_out_with_its_scripts(
     assert "hidden_only.js" not in response.content.decode()
 
 
-def test_registering_a_name_again_replaces_the_panel(product, panel_templates, only_test_panels):
-    panels.register_product_panel(name="once", template_name=panel_templates, context=lambda p, r: {"text": "1"})
-    panels.register_product_panel(name="once", template_name=panel_templates, context=lambda p, r: {"text": "2"})
-
-    assert [panel.name for panel in panels.registered_product_panels()] == ["once"]
-
-
 def test_the_htmx_ledger_fragment_runs_no_panel(warehouse_client, product, panel_templates, only_test_panels):
     calls = []
-    panels.register_product_panel(
-        name="counted", template_name=panel_templates,
-        context=lambda product, request: calls.append(product.pk) or {"text": "x"},
-    )
+
+    def counted_panel(product, request):
+        calls.append(product.pk)
+        return ProductPanel(name="counted", template_name=panel_templates, context={"text": "x"})
+
+    hooks.fill(inventory_hooks.PRODUCT_PANELS, counted_panel)
 
     response = warehouse_client.get(product_url(product), HTTP_HX_REQUEST="true")
 
@@ -119,7 +119,7 @@ def test_the_htmx_ledger_fragment_runs_no_panel(warehouse_client, product, panel
 def test_product_page_query_count_is_the_same_for_5_and_50_ledger_rows(
     warehouse_client, product, django_assert_num_queries
 ):
-    # The installed apps' panels (purchasing's forecast) stay registered: the whole page counts.
+    # The installed apps' panels (purchasing's forecast) stay in: the whole page counts.
     warehouse = product.stock_levels.get().warehouse
     for _ in range(4):
         services.stock_adjust(product=product, warehouse=warehouse, quantity=1, reason="found")

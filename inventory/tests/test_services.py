@@ -263,10 +263,10 @@ def test_stock_rows_are_locked_in_product_then_warehouse_order_before_they_are_w
     )
 
 
-def test_receipts_and_releases_offer_units_to_waiting_orders_through_the_hook(product, warehouse, monkeypatch):
+def test_receipts_and_releases_offer_units_to_waiting_orders_through_the_hook(product, warehouse, only_fillers):
     # given a hook listener standing in for a higher app
     seen: list[set[int]] = []
-    monkeypatch.setattr(hooks, "_stock_arrived_handlers", [seen.append])
+    only_fillers(hooks.STOCK_ARRIVED, seen.append)
     # when units arrive, are reserved, released and shipped
     give_stock(product, warehouse, 5)
     services.stock_reserve(lines=[StockLine(product.pk, warehouse.pk, 2)])
@@ -278,11 +278,11 @@ def test_receipts_and_releases_offer_units_to_waiting_orders_through_the_hook(pr
 
 
 def test_receive_many_posts_one_chained_ledger_row_per_stock_row_and_calls_the_hook_once(
-    warehouse, other_warehouse, monkeypatch
+    warehouse, other_warehouse, only_fillers
 ):
     # given two products in two warehouses, three of the four rows with history already
     seen: list[set[int]] = []
-    monkeypatch.setattr(hooks, "_stock_arrived_handlers", [seen.append])
+    only_fillers(hooks.STOCK_ARRIVED, seen.append)
     first, second = ProductFactory(sku="MANY-A"), ProductFactory(sku="MANY-B")
     give_stock(first, warehouse, 2)
     give_stock(first, other_warehouse, 3)

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from core.selectors import DASHBOARD_TILES
+from core.hooks import DASHBOARD_TILES
 from inventory import services
 from inventory.models import StockLevel, StockMovement
 from inventory.selectors import dashboard_tiles
@@ -336,7 +336,8 @@ def test_product_admin_shows_stock_levels_inline(client, make_user, stock):
 
 # --- dashboard ------------------------------------------------------------------------------
 def test_inventory_tiles_count_low_stock_rows(stock):
-    assert ("inventory", dashboard_tiles) in DASHBOARD_TILES
+    fills = [(filler.function, dict(filler.options)) for filler in DASHBOARD_TILES.fillers()]
+    assert (dashboard_tiles, {"section": "inventory"}) in fills
     tiles = {tile["label"]: tile["value"] for tile in dashboard_tiles(None)}
     assert tiles["Low-stock rows"] == 1
 

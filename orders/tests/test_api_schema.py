@@ -12,8 +12,8 @@ OUR_PATHS = [
     "/api/v1/stock/", "/api/v1/stock/adjustments/", "/api/v1/customers/", "/api/v1/customers/{id}/",
     "/api/v1/orders/", "/api/v1/orders/{id}/", "/api/v1/orders/{id}/cancel/",
 ]
-OUR_SOURCES = ("inventory/api.py", "inventory/serializers.py", "orders/api.py", "orders/serializers.py",
-               "ProductViewSet", "WarehouseViewSet", "StockLevelViewSet", "StockAdjustmentView",
+OUR_SOURCES = ("core/serializers.py", "inventory/api.py", "inventory/serializers.py", "orders/api.py",
+               "orders/serializers.py", "ProductViewSet", "WarehouseViewSet", "StockLevelViewSet", "StockAdjustmentView",
                "CustomerViewSet", "OrderViewSet")
 
 

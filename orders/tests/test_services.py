@@ -275,14 +275,14 @@ def test_in_stock_order_is_promised_after_the_slowest_warehouses_working_days(sh
     assert split.promised_date.weekday() < 5
 
 
-def test_backordered_order_without_known_supply_has_no_promise(shanghai, tea, monkeypatch):
-    monkeypatch.setattr(hooks, "_supply_date_providers", [])
+def test_backordered_order_without_known_supply_has_no_promise(shanghai, tea, only_fillers):
+    only_fillers(hooks.EXPECTED_SUPPLY_DATES)
     give_stock(tea, shanghai, 1)
     assert place(("TEA", 3)).order.promised_date is None
     assert place(("TEA", 1)).order.promised_date is None
 
 
-def test_backordered_order_is_promised_from_expected_supply_plus_handling(shanghai, tea, cup, monkeypatch):
+def test_backordered_order_is_promised_from_expected_supply_plus_handling(shanghai, tea, cup, only_fillers):
     # given suppliers expect tea in 10 days (a provider registered through the inventory hook)
     today = timezone.localdate()
     expected = today + timedelta(days=10)
@@ -292,7 +292,7 @@ def test_backordered_order_is_promised_from_expected_supply_plus_handling(shangh
         asked.append((set(product_ids), wanted))
         return {tea.pk: expected}
 
-    monkeypatch.setattr(hooks, "_supply_date_providers", [open_purchase_orders])
+    only_fillers(hooks.EXPECTED_SUPPLY_DATES, open_purchase_orders)
     give_stock(cup, shanghai, 5)
     # when tea is backordered and cup is in stock
     order = place(("TEA", 2), ("CUP", 1)).order
@@ -302,8 +302,8 @@ def test_backordered_order_is_promised_from_expected_supply_plus_handling(shangh
     assert asked == [({tea.pk}, {tea.pk: 2})]
 
 
-def test_a_promise_change_is_recorded_when_stock_arrives(shanghai, tea, monkeypatch):
-    monkeypatch.setattr(hooks, "_supply_date_providers", [])
+def test_a_promise_change_is_recorded_when_stock_arrives(shanghai, tea, only_fillers):
+    only_fillers(hooks.EXPECTED_SUPPLY_DATES)
     order = place(("TEA", 2)).order
     assert order.promised_date is None
     give_stock(tea, shanghai, 2)

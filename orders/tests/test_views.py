@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.hooks import DASHBOARD_TILES
 from core.pagination import keyset_page
-from core.selectors import DASHBOARD_TILES
 from inventory.models import StockLevel
 from inventory.tests.factories import ProductFactory, WarehouseFactory, give_stock
 from orders import services
@@ -641,7 +641,8 @@ def test_admin_saving_notes_does_not_touch_status(client, make_user, stock):
 
 # --- dashboard ------------------------------------------------------------------------------
 def test_order_tiles_are_registered_for_the_orders_section():
-    assert ("orders", dashboard_tiles) in DASHBOARD_TILES
+    fills = [(filler.function, dict(filler.options)) for filler in DASHBOARD_TILES.fillers()]
+    assert (dashboard_tiles, {"section": "orders"}) in fills
 
 
 def test_order_tiles_count_open_backordered_and_held_orders(stock):

@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from core.models import Document, OutboxMessage
 from inventory.tests.factories import ProductFactory, WarehouseFactory
-from suppliers.documents import RENDER_TASK
 from suppliers.tasks import email_purchase_order_task, render_purchase_order_pdf_task
 from suppliers.tests.factories import SupplierFactory, offer, sent_order
 
@@ -34,7 +33,7 @@ def pdf_url(po) -> str:
 
 def run_render_messages() -> int:
     """Run every pending render message the way a worker does (claiming its outbox row)."""
-    messages = list(OutboxMessage.objects.filter(task_name=RENDER_TASK, processed_at__isnull=True))
+    messages = list(OutboxMessage.objects.filter(task_name=render_purchase_order_pdf_task.name, processed_at__isnull=True))
     for message in messages:
         render_purchase_order_pdf_task(**message.kwargs, _outbox_id=message.pk)
     return len(messages)
@@ -53,7 +52,7 @@ def test_pdf_view_without_a_cached_document_answers_202_and_asks_a_worker_once(p
         assert 'http-equiv="refresh"' in response.content.decode()
         assert purchase_order.number in response.content.decode()
     assert not Document.objects.filter(content__isnull=False).exists()
-    assert OutboxMessage.objects.filter(task_name=RENDER_TASK).count() == 1
+    assert OutboxMessage.objects.filter(task_name=render_purchase_order_pdf_task.name).count() == 1
 
 
 def test_pdf_view_serves_the_document_the_render_task_stored(purchasing_client, purchase_order):
@@ -109,4 +108,4 @@ def test_the_email_task_leaves_its_pdf_for_the_portal(purchasing_client, purchas
     # then it is served at once, without another render task
     assert response.status_code == 200
     assert response.content == mailoutbox[-1].attachments[0][1]
-    assert not OutboxMessage.objects.filter(task_name=RENDER_TASK).exists()
+    assert not OutboxMessage.objects.filter(task_name=render_purchase_order_pdf_task.name).exists()

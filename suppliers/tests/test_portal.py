@@ -14,6 +14,7 @@ from inventory.tests.factories import ProductFactory, WarehouseFactory
 from suppliers import planner, services
 from suppliers.models import PurchaseOrder, PurchaseOrderLine
 from suppliers.statuses import PurchaseOrderStatus
+from suppliers.tasks import run_replenishment_task
 from suppliers.tests.factories import ReorderPolicyFactory, SupplierFactory, offer, sent_order
 
 pytestmark = pytest.mark.django_db
@@ -291,3 +292,18 @@ def test_scorecards_show_on_time_in_full_and_otif_on_the_supplier_page_and_the_r
         assert page.status_code == 200
         assert ('<tdclass="text-end">2</td><tdclass="text-end">50.0&nbsp;%</td><tdclass="text-end">50.0&nbsp;%</td>'
                 '<tdclass="text-end">50.0&nbsp;%</td>') in html
+
+
+def test_the_run_buttons_outbox_message_is_processed_once_the_run_is_done(client, make_user):
+    # given the portal's run enqueued through the outbox
+    client.force_login(make_user("Purchasing"))
+    client.post(reverse("suppliers:replenishment_run"))
+    message = OutboxMessage.objects.get(task_name=run_replenishment_task.name)
+
+    # when a worker runs the delivered message
+    run_replenishment_task(**message.kwargs, _outbox_id=message.pk)
+
+    # then the run is done and the relay will not publish the message again
+    message.refresh_from_db()
+    assert JobRun.objects.get(pk=message.kwargs["job_run_id"]).finished_at is not None
+    assert message.processed_at is not None

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from core import demo
+from core.hooks import DEMO_SEEDERS
 
 
 class Command(BaseCommand):
@@ -26,9 +27,9 @@ class Command(BaseCommand):
             )
         demo.seed_users()
         demo.seed_exchange_rates()
-        for name, seeder in demo.DEMO_SEEDERS:
-            seeder(stdout=self.stdout)
-            self.stdout.write(f"seeded {name}")
+        for seeder in DEMO_SEEDERS.fillers():  # INSTALLED_APPS order: an app after those it needs
+            seeder.function(stdout=self.stdout)
+            self.stdout.write(f"seeded {seeder.app_label}")
         self.stdout.write(
             f"demo login: {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD}; "
             f"role users {', '.join(demo.ROLE_USERS)} / {demo.DEMO_PASSWORD}"

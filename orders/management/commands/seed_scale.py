@@ -45,6 +45,7 @@ from django.utils import timezone
 from core.models import OutboxMessage
 from inventory import services as stock
 from inventory.models import MovementKind, Product, Warehouse
+from orders import tasks
 from orders.allocation import add_business_days
 from orders.models import Channel
 from orders.statuses import AllocationStrategy, ChannelKind, EventKind, OrderStatus
@@ -282,7 +283,7 @@ class Command(BaseCommand):
         # The arrival hook asked to reallocate backorders: they are history (scarce products keep
         # nothing available), there is nothing to do.
         OutboxMessage.objects.filter(
-            pk__gt=high_water, task_name="orders.tasks.reallocate_backorders_task", processed_at__isnull=True
+            pk__gt=high_water, task_name=tasks.reallocate_backorders_task.name, processed_at__isnull=True
         ).update(processed_at=timezone.now(), last_error="seed_scale: history, not run")
 
 
